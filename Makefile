@@ -1,0 +1,61 @@
+# Suqiu: `make run` for the demo, `make test` for the suite. Nothing but Python 3.11 and make needed.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test check lint format install install-dev messages clean
+.DEFAULT_GOAL := run
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Suqiu needs Python 3.11 (set PYTHON=/path/to/python3.11)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Installed once, again whenever pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-run
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed-run
+install-dev: $(VENV)/.installed-dev
+
+## run: set up, migrate, load the demo county (kept on re-runs), serve with a worker and beat
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py demo_county
+	@echo ""
+	@echo "  Suqiu is starting at  http://127.0.0.1:$(PORT)/   (staff sign-in: http://127.0.0.1:$(PORT)/accounts/login/)"
+	@echo "  Stop with Ctrl-C. Data is kept in var/."
+	@echo ""
+	$(BIN)/honcho start --procfile Procfile --port $(PORT)
+
+## test: the whole suite (SQLite and the file broker by default; DATABASE_URL / REDIS_URL for the real ones)
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## check: lint, format, Django's checks, migrations and translations up to date
+check: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py check --fail-level WARNING
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## messages: refresh the Chinese catalogue from the source (needs GNU gettext), then compile it
+messages: install-dev
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=static --ignore=staticfiles --ignore=tests
+	$(BIN)/python -c "import polib; polib.pofile('locale/zh_Hans/LC_MESSAGES/django.po').save_as_mofile('locale/zh_Hans/LC_MESSAGES/django.mo')"
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

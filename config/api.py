@@ -1,0 +1,47 @@
+"""What every API view shares: the error shape and the pagination.
+
+Errors are `{"detail": ..., "code": ...}`; validation errors add the messages keyed by
+field (`{"detail": "输入有误。", "code": "invalid", "title": ["..."]}`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, pagination
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _first_code(codes: Any) -> str:
+    while isinstance(codes, (list, dict)):
+        if not codes:
+            return "invalid"
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return str(codes)
+
+
+def exception_handler(exc: Exception, context: dict) -> Any:
+    if isinstance(exc, DjangoValidationError):
+        # A service refused the input (model.full_clean); show it like a serializer error.
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    if isinstance(exc, exceptions.ValidationError):
+        data = exc.detail
+        if isinstance(data, list):
+            data = {"non_field_errors": data}
+        response.data = {"detail": _("Invalid input."), "code": "invalid", **data}
+    else:
+        response.data = {"detail": str(exc.detail), "code": _first_code(exc.get_codes())}
+    return response

@@ -1,0 +1,1 @@
+"""The portal owns no tables: it shows what the other apps keep."""

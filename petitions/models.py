@@ -1,0 +1,1 @@
+"""The case: petitions, their timeline, deadlines and supervision (built in the petitions issue)."""

@@ -1,0 +1,173 @@
+"""The demo county, shaped like seed 003's: 13 townships, 187 villages, an intake centre in
+the county and in each township, an intake station in every village, the county
+commission and a commission in each township, county departments, the township service
+stations, and staff in every role.
+
+The codes are fictional (province 99 does not exist), so the demo never passes for a real
+place. Loading is idempotent: running it again keeps what is there and adds what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from stations import codes
+from stations.models import Membership, Region, Unit, User
+from stations.services import RegionRow, membership_grant, regions_import, unit_ensure
+
+DEMO_PASSWORD = "suqiu-demo-2026"
+
+PROVINCE = ("990000000000", "示范省")
+CITY = ("990100000000", "示范市")
+COUNTY = ("990121000000", "示范县")
+
+# (name, number of villages); 洛党镇 comes from seed 003. The counts add up to 187.
+TOWNSHIPS = [
+    ("洛党镇", 19),
+    ("城关镇", 17),
+    ("永安镇", 16),
+    ("青山镇", 15),
+    ("河口镇", 15),
+    ("太平乡", 14),
+    ("和平乡", 14),
+    ("红星乡", 14),
+    ("东风乡", 14),
+    ("新华乡", 14),
+    ("石门乡", 13),
+    ("白马乡", 12),
+    ("龙泉乡", 10),
+]
+
+_FIRST = "新红光永东西南北中上下大小高龙凤金银石青白黄马牛桃李杨柳松柏竹梅兴和安平富宝"
+_SECOND = "锋星明丰华河山岭坪坝沟湾营寨塘桥庄田林溪岩场关堡"
+
+COUNTY_DEPARTMENTS = [
+    "县民政局",
+    "县人力资源和社会保障局",
+    "县自然资源局",
+    "县林业和草原局",
+    "县交通运输局",
+    "县住房和城乡建设局",
+    "县农业农村局",
+    "县医疗保障局",
+    "县委政法委",
+    "县司法局",
+]
+# Seed 000 appraised 15 basic-level stations in one township.
+TOWNSHIP_STATIONS = [
+    "财政所",
+    "自然资源所",
+    "林业站",
+    "农业综合服务中心",
+    "司法所",
+    "派出所",
+    "卫生院",
+    "中心学校",
+    "供电所",
+    "社会保障服务中心",
+    "民政办",
+    "畜牧兽医站",
+    "文化广播站",
+    "水务站",
+    "市场监管所",
+]
+STATIONS_ELSEWHERE = 5
+
+
+def village_names(count: int, offset: int) -> list[str]:
+    """`count` distinct village names, varied by township through `offset`."""
+    names: list[str] = []
+    i = offset
+    while len(names) < count:
+        name = _FIRST[i % len(_FIRST)] + _SECOND[(i * 7 + i // len(_FIRST)) % len(_SECOND)] + "村"
+        if name not in names:
+            names.append(name)
+        i += 1
+    return names
+
+
+def region_rows() -> list[RegionRow]:
+    rows = [RegionRow(1, *PROVINCE), RegionRow(2, *CITY), RegionRow(3, *COUNTY)]
+    county_prefix = COUNTY[0][:6]
+    for t, (township, villages) in enumerate(TOWNSHIPS):
+        township_prefix = f"{county_prefix}{100 + t:03d}"
+        rows.append(RegionRow(len(rows) + 1, codes.pad(township_prefix), township))
+        names = village_names(villages, offset=t * 13)
+        if t == 0:
+            names[0] = "新锋村"  # the village of seed 003's example
+        for v, village in enumerate(names):
+            rows.append(RegionRow(len(rows) + 1, f"{township_prefix}{200 + v:03d}", village))
+    return rows
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    unit: str
+
+
+class _Staff:
+    """Creates demo staff with one pre-computed password hash (hashing 300 times is slow)."""
+
+    def __init__(self) -> None:
+        self.password_hash = make_password(DEMO_PASSWORD)
+        self.logins: list[DemoLogin] = []
+
+    def add(self, username: str, full_name: str, unit: Unit, role: str, *, show: bool = False, **extra) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create(username=username, full_name=full_name, password=self.password_hash, **extra)
+        membership_grant(user=user, unit=unit, role=role)
+        if show:
+            self.logins.append(DemoLogin(username, Membership.Role(role).label, unit.name))
+        return user
+
+
+@transaction.atomic
+def load_demo_county() -> list[DemoLogin]:
+    """Create (or complete) the demo county; return the logins worth printing."""
+    regions_import(rows=region_rows())
+    by_code = {r.code: r for r in Region.objects.within(COUNTY[0][:6])}
+    county = by_code[COUNTY[0]]
+    townships = [r for r in by_code.values() if r.level == Region.Level.TOWNSHIP]
+    Kind, Role = Unit.Kind, Membership.Role
+    staff = _Staff()
+
+    centre = unit_ensure(region=county, name="县群众诉求中心", kind=Kind.INTAKE, phone="0888-12345")
+    commission = unit_ensure(region=county, name="县纪委监委", kind=Kind.COMMISSION, phone="12388")
+    staff.add("county_clerk", "赵立新", centre, Role.CLERK, show=True)
+    staff.add("county_handler", "钱文华", centre, Role.HANDLER, show=True)
+    staff.add("leader", "孙志强", centre, Role.LEADER, show=True)
+    staff.add("supervisor", "李秀英", commission, Role.SUPERVISOR, show=True)
+    staff.add("observer", "周建国", commission, Role.OBSERVER, show=True)
+    for n in range(2, 15):  # seed 003: 14 invited observers (特邀监督员)
+        staff.add(f"observer{n:02d}", f"特邀监督员{n:02d}", commission, Role.OBSERVER)
+    staff.add("admin", "吴管理", centre, Role.ADMIN, show=True, is_staff=True, is_superuser=True)
+    for d, name in enumerate(COUNTY_DEPARTMENTS):
+        department = unit_ensure(region=county, name=name, kind=Kind.DEPARTMENT)
+        staff.add(f"dept{d + 1:02d}_handler", f"{name}承办人", department, Role.HANDLER, show=d == 0)
+
+    for t, township in enumerate(sorted(townships, key=lambda r: r.code)):
+        first = t == 0
+        tag = township.code[6:9]
+        t_centre = unit_ensure(region=township, name=f"{township.name}群众诉求中心", kind=Kind.INTAKE)
+        t_commission = unit_ensure(region=township, name=f"{township.name}纪委", kind=Kind.COMMISSION)
+        staff.add(f"t{tag}_clerk", f"{township.name}办理员", t_centre, Role.CLERK, show=first)
+        staff.add(f"t{tag}_handler", f"{township.name}承办人", t_centre, Role.HANDLER, show=first)
+        staff.add(f"t{tag}_leader", f"{township.name}乡镇长", t_centre, Role.LEADER, show=first)
+        staff.add(f"t{tag}_supervisor", f"{township.name}纪委书记", t_commission, Role.SUPERVISOR, show=first)
+        stations = TOWNSHIP_STATIONS if first else TOWNSHIP_STATIONS[:STATIONS_ELSEWHERE]
+        for s, station_name in enumerate(stations):
+            station = unit_ensure(region=township, name=f"{township.name}{station_name}", kind=Kind.STATION)
+            staff.add(f"t{tag}_s{s + 1:02d}", f"{station.name}承办人", station, Role.HANDLER, show=first and s == 0)
+        villages = sorted(township.children.all(), key=lambda r: r.code)
+        for v, village in enumerate(villages):
+            desk = unit_ensure(region=village, name=f"{village.name}群众诉求站", kind=Kind.INTAKE)
+            staff.add(f"clerk_{village.code}", f"{village.name}办理员", desk, Role.CLERK)
+            if first and v == 0:
+                staff.add("clerk", "字红梅", desk, Role.CLERK, show=True)
+    return staff.logins

@@ -1,0 +1,197 @@
+"""The hierarchy: regions, the units in them, and the staff who hold roles in units."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from stations import codes
+
+
+class User(AbstractUser):
+    """A staff member who signs in (工作人员). Residents have no account."""
+
+    full_name = models.CharField(_("full name"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name or super().get_full_name() or self.username
+
+    def get_short_name(self) -> str:
+        return self.get_full_name()
+
+
+class RegionQuerySet(models.QuerySet):
+    def within(self, prefix: str) -> RegionQuerySet:
+        """Every region whose code starts with `prefix` (the region itself included)."""
+        low, high = codes.code_range(prefix)
+        return self.filter(code__gte=low, code__lte=high)
+
+
+class Region(models.Model):
+    """An administrative division (行政区划): province, city, county, township or village."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("province")
+        CITY = "city", _("city")
+        COUNTY = "county", _("county")
+        TOWNSHIP = "township", _("township")
+        VILLAGE = "village", _("village")
+
+    code = models.CharField(
+        _("division code"),
+        max_length=12,
+        unique=True,
+        validators=[RegexValidator(r"^\d{12}$", _("A division code is exactly 12 digits."))],
+        help_text=_("The 12-digit statistical division code (统计用区划代码)."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level__in=codes.LEVELS),
+                name="region_level_valid",
+                violation_error_message=_("Unknown region level."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level="province", parent__isnull=True)
+                | (~models.Q(level="province") & models.Q(parent__isnull=False)),
+                name="region_parent_unless_province",
+                violation_error_message=_("Every region below a province needs its parent region."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def prefix(self) -> str:
+        """The significant part of the code: every region below this one starts with it."""
+        return codes.prefix_of(self.code, self.level)
+
+    @property
+    def county_code(self) -> str | None:
+        """The code of the county (the tenant) this region is in; None above county level."""
+        if codes.LEVELS.index(self.level) < codes.LEVELS.index("county"):
+            return None
+        return codes.pad(self.code[:6])
+
+    def subtree(self) -> RegionQuerySet:
+        return Region.objects.within(self.prefix)
+
+    def clean(self) -> None:
+        super().clean()
+        if not codes.is_code(self.code):
+            return  # the field validator has said why
+        if self.code.startswith("00"):
+            raise ValidationError({"code": _("A division code cannot start with 00.")})
+        expected = codes.level_of(self.code)
+        if self.level and self.level != expected:
+            raise ValidationError(
+                {
+                    "level": _("Code %(code)s is a %(expected)s code.")
+                    % {"code": self.code, "expected": Region.Level(expected).label}
+                }
+            )
+        if self.parent_id is not None and codes.parent_code(self.code) != self.parent.code:
+            raise ValidationError({"parent": _("The parent region's code must be the prefix of this code.")})
+
+
+class Unit(models.Model):
+    """A body that receives or handles cases (单位): intake centre or station, commission,
+    department or service station, in one region."""
+
+    class Kind(models.TextChoices):
+        INTAKE = "intake", _("intake centre / station")
+        COMMISSION = "commission", _("discipline commission")
+        DEPARTMENT = "department", _("department")
+        STATION = "station", _("service station")
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="units")
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["region__code", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "name"],
+                name="unit_name_unique_in_region",
+                violation_error_message=_("A unit with this name already exists in this region."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["intake", "commission", "department", "station"]),
+                name="unit_kind_valid",
+                violation_error_message=_("Unknown unit kind."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A role a staff member holds in a unit (岗位). One person may hold several."""
+
+    class Role(models.TextChoices):
+        CLERK = "clerk", _("clerk")
+        HANDLER = "handler", _("handler")
+        SUPERVISOR = "supervisor", _("supervisor")
+        LEADER = "leader", _("leader")
+        OBSERVER = "observer", _("invited observer")
+        ADMIN = "admin", _("administrator")
+
+    user = models.ForeignKey(User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("role in a unit")
+        verbose_name_plural = _("roles in units")
+        ordering = ["unit__region__code", "unit__name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "unit", "role"],
+                name="membership_unique",
+                violation_error_message=_("This person already holds this role in this unit."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["clerk", "handler", "supervisor", "leader", "observer", "admin"]),
+                name="membership_role_valid",
+                violation_error_message=_("Unknown role."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"

@@ -1,0 +1,142 @@
+"""Who may see what: the one place visibility is computed.
+
+Every list, detail, export, statistic and API query that depends on who is asking starts
+from here (DESIGN.md §4):
+
+- clerks and handlers see the cases their units took in or hold or held (`Scope.unit_ids`);
+- supervisors and leaders see every case in their unit's region subtree (`case_prefixes`);
+- invited observers see anonymised aggregates of their region subtree (`stats_prefixes`);
+- administrators manage the units and staff of their region subtree (`admin_prefixes`);
+- anyone with a role may see the regions and units of the subtrees they work in.
+
+Something outside a user's view is a 404, never a 403 that confirms it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from stations import codes
+from stations.models import Membership, Region, Unit, User
+
+Role = Membership.Role
+CASE_ROLES_BY_UNIT = frozenset({Role.CLERK, Role.HANDLER})
+CASE_ROLES_BY_REGION = frozenset({Role.SUPERVISOR, Role.LEADER})
+STATS_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER, Role.OBSERVER})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may see, as unit ids and region-code prefixes."""
+
+    everything: bool = False
+    unit_ids: frozenset[int] = frozenset()
+    case_prefixes: tuple[str, ...] = ()
+    stats_prefixes: tuple[str, ...] = ()
+    admin_prefixes: tuple[str, ...] = ()
+    region_prefixes: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.everything or self.unit_ids or self.region_prefixes)
+
+
+NOTHING = Scope()
+EVERYTHING = Scope(everything=True)
+
+
+def minimal_prefixes(prefixes: Iterable[str]) -> tuple[str, ...]:
+    """Drop every prefix that a shorter one in the set already covers."""
+    kept: list[str] = []
+    for prefix in sorted(set(prefixes), key=lambda p: (len(p), p)):
+        if not any(prefix.startswith(k) for k in kept):
+            kept.append(prefix)
+    return tuple(sorted(kept))
+
+
+def within_q(field: str, prefixes: Iterable[str]) -> Q:
+    """A filter for rows whose code `field` lies in any of the subtrees `prefixes`.
+
+    No prefixes gives a filter that matches nothing (never everything).
+    """
+    condition = Q(pk__in=[])
+    for prefix in prefixes:
+        low, high = codes.code_range(prefix)
+        condition |= Q(**{f"{field}__gte": low, f"{field}__lte": high})
+    return condition
+
+
+def memberships_of(user: User) -> QuerySet[Membership]:
+    """The user's roles in active units, with each unit and region loaded."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(user=user, unit__is_active=True)
+        .select_related("unit__region")
+        .order_by("unit__region__code", "unit__name", "role")
+    )
+
+
+def scope_for(user: User) -> Scope:
+    """The user's scope, computed once per user object (one query)."""
+    cached = getattr(user, "_suqiu_scope", None)
+    if cached is not None:
+        return cached
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        scope = NOTHING
+    elif user.is_superuser:
+        scope = EVERYTHING
+    else:
+        unit_ids: set[int] = set()
+        case, stats, admin, regions = [], [], [], []
+        for membership in memberships_of(user):
+            prefix = membership.unit.region.prefix
+            regions.append(prefix)
+            if membership.role in CASE_ROLES_BY_UNIT:
+                unit_ids.add(membership.unit_id)
+            if membership.role in CASE_ROLES_BY_REGION:
+                case.append(prefix)
+            if membership.role in STATS_ROLES:
+                stats.append(prefix)
+            if membership.role == Role.ADMIN:
+                admin.append(prefix)
+        scope = Scope(
+            unit_ids=frozenset(unit_ids),
+            case_prefixes=minimal_prefixes(case),
+            stats_prefixes=minimal_prefixes(stats),
+            admin_prefixes=minimal_prefixes(admin),
+            region_prefixes=minimal_prefixes(regions),
+        )
+    user._suqiu_scope = scope
+    return scope
+
+
+def regions_visible_to(user: User) -> QuerySet[Region]:
+    scope = scope_for(user)
+    if scope.everything:
+        return Region.objects.all()
+    return Region.objects.filter(within_q("code", scope.region_prefixes))
+
+
+def units_visible_to(user: User) -> QuerySet[Unit]:
+    scope = scope_for(user)
+    units = Unit.objects.select_related("region")
+    if scope.everything:
+        return units
+    return units.filter(within_q("region__code", scope.region_prefixes))
+
+
+def region_get_for_user(user: User, pk: int) -> Region:
+    return get_object_or_404(regions_visible_to(user), pk=pk)
+
+
+def unit_get_for_user(user: User, pk: int) -> Unit:
+    return get_object_or_404(units_visible_to(user), pk=pk)
+
+
+def region_by_code(code: str) -> Region | None:
+    return Region.objects.filter(code=code).first() if codes.is_code(code) else None

@@ -1,0 +1,112 @@
+"""The shared cast: two counties, two townships in the first, a village or two in each,
+and staff in every role. Names follow STYLE.md §10: `clerk` works at a village desk in
+East township; `other_clerk` works in West township and must see nothing of East;
+`foreign_supervisor` supervises another county (another tenant) entirely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+
+from stations.models import Membership, Region, Unit, User
+from stations.services import RegionRow, membership_grant, regions_import, unit_ensure
+from tests.factories import PASSWORD, UserFactory
+
+Role = Membership.Role
+Kind = Unit.Kind
+
+WORLD_REGIONS = [
+    ("990000000000", "示范省"),
+    ("990100000000", "示范市"),
+    ("990121000000", "甲县"),
+    ("990121100000", "东镇"),
+    ("990121100200", "东一村"),
+    ("990121100201", "东二村"),
+    ("990121101000", "西镇"),
+    ("990121101200", "西一村"),
+    ("990122000000", "乙县"),
+    ("990122100000", "北镇"),
+    ("990122100200", "北一村"),
+]
+
+
+@dataclass
+class World:
+    regions: dict[str, Region]
+    units: dict[str, Unit]
+    users: dict[str, User]
+
+    def region(self, name: str) -> Region:
+        return self.regions[name]
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Tests run without `collectstatic`: serve static files by name, not from the manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def world(db) -> World:
+    regions_import(rows=[RegionRow(i, code, name) for i, (code, name) in enumerate(WORLD_REGIONS, 1)])
+    regions = {r.name: r for r in Region.objects.all()}
+    r = regions
+    units = {
+        "county_centre": unit_ensure(region=r["甲县"], name="甲县群众诉求中心", kind=Kind.INTAKE),
+        "county_commission": unit_ensure(region=r["甲县"], name="甲县纪委监委", kind=Kind.COMMISSION),
+        "civil_affairs": unit_ensure(region=r["甲县"], name="甲县民政局", kind=Kind.DEPARTMENT),
+        "east_centre": unit_ensure(region=r["东镇"], name="东镇群众诉求中心", kind=Kind.INTAKE),
+        "east_finance": unit_ensure(region=r["东镇"], name="东镇财政所", kind=Kind.STATION),
+        "east1_desk": unit_ensure(region=r["东一村"], name="东一村群众诉求站", kind=Kind.INTAKE),
+        "east2_desk": unit_ensure(region=r["东二村"], name="东二村群众诉求站", kind=Kind.INTAKE),
+        "west_centre": unit_ensure(region=r["西镇"], name="西镇群众诉求中心", kind=Kind.INTAKE),
+        "west1_desk": unit_ensure(region=r["西一村"], name="西一村群众诉求站", kind=Kind.INTAKE),
+        "b_centre": unit_ensure(region=r["乙县"], name="乙县群众诉求中心", kind=Kind.INTAKE),
+        "b_commission": unit_ensure(region=r["乙县"], name="乙县纪委监委", kind=Kind.COMMISSION),
+        "north1_desk": unit_ensure(region=r["北一村"], name="北一村群众诉求站", kind=Kind.INTAKE),
+    }
+    cast = {
+        "clerk": ("east1_desk", Role.CLERK),
+        "other_clerk": ("west1_desk", Role.CLERK),
+        "handler": ("east_centre", Role.HANDLER),
+        "dept_handler": ("civil_affairs", Role.HANDLER),
+        "leader": ("east_centre", Role.LEADER),
+        "supervisor": ("county_commission", Role.SUPERVISOR),
+        "observer": ("county_commission", Role.OBSERVER),
+        "admin": ("county_centre", Role.ADMIN),
+        "foreign_clerk": ("north1_desk", Role.CLERK),
+        "foreign_supervisor": ("b_commission", Role.SUPERVISOR),
+    }
+    users = {}
+    for username, (unit_key, role) in cast.items():
+        user = UserFactory(username=username)
+        membership_grant(user=user, unit=units[unit_key], role=role)
+        users[username] = user
+    users["nobody"] = UserFactory(username="nobody")
+    users["root"] = UserFactory(username="root", is_superuser=True, is_staff=True)
+    return World(regions=regions, units=units, users=users)
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def api(client):
+    """A DRF test client."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
