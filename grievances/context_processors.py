@@ -5,4 +5,4 @@ from django.conf import settings
 
 def portal(request) -> dict:
     """What the base template needs on every page."""
-    return {"site_name": settings.SUQIU_SITE_NAME, "language_cookie": settings.LANGUAGE_COOKIE_NAME}
+    return {"portal_name": settings.SUQIU_SITE_NAME, "language_cookie": settings.LANGUAGE_COOKIE_NAME}
