@@ -35,7 +35,7 @@ run: install
 	@echo "  Suqiu is starting at  http://127.0.0.1:$(PORT)/   (staff sign-in: http://127.0.0.1:$(PORT)/accounts/login/)"
 	@echo "  Stop with Ctrl-C. Data is kept in var/."
 	@echo ""
-	$(BIN)/honcho start --procfile Procfile --port $(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 ## test: the whole suite (SQLite and the file broker by default; DATABASE_URL / REDIS_URL for the real ones)
 test: install-dev
