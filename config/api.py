@@ -11,7 +11,10 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.errors import Refused
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -29,6 +32,8 @@ def _first_code(codes: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Any:
+    if isinstance(exc, Refused):
+        return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         # A service refused the input (model.full_clean); show it like a serializer error.
         exc = exceptions.ValidationError(

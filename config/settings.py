@@ -255,3 +255,5 @@ LOGGING = {
 
 # --- The portal -------------------------------------------------------------------------
 SUQIU_SITE_NAME = _("Suqiu grievance portal")
+SUQIU_MAX_ATTACHMENT_BYTES = envint("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

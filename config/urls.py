@@ -18,6 +18,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("grievances.urls")),
+    path("staff/", include("petitions.urls")),
     path("accounts/", include("stations.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

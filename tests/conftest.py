@@ -110,3 +110,31 @@ def api(client):
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def categories(db):
+    from petitions.models import Category
+
+    return {category.code: category for category in Category.objects.all()}
+
+
+@pytest.fixture
+def register(world, categories):
+    """Register a case the way the village clerk would at the 东一村 desk."""
+    from petitions.services import petition_register
+
+    def _register(actor: str = "clerk", **overrides):
+        fields = {
+            "channel": "visit",
+            "category": categories["infrastructure"],
+            "region": world.region("东一村"),
+            "title": "村道塌方",
+            "content": "东一村三组村道雨后塌方，车辆无法通行。",
+            "complainant_name": "字红梅",
+            "complainant_phone": "13800138000",
+        }
+        fields.update(overrides)
+        return petition_register(actor=world.users[actor] if actor else None, **fields)
+
+    return _register

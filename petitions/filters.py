@@ -1,0 +1,63 @@
+"""The one FilterSet for case lists: the staff list page, the API and the ledger export."""
+
+from __future__ import annotations
+
+import re
+
+import django_filters
+from django.core.validators import RegexValidator
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from petitions.models import OPEN_STATUSES, Category, Channel, Petition, Status
+from stations import codes
+from stations.selectors import within_q
+
+_TRACKING_RE = re.compile(r"^\d{8}-?[2-9A-HJ-NP-Z]{6}$", re.IGNORECASE)
+
+
+class PetitionFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"))
+    category = django_filters.ModelMultipleChoiceFilter(
+        queryset=Category.objects.all(), to_field_name="code", label=_("category")
+    )
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("channel"))
+    region = django_filters.CharFilter(
+        method="filter_region",
+        label=_("region"),
+        validators=[RegexValidator(r"^\d{2,12}$", _("Give a division code or its leading digits (2 to 12)."))],
+        help_text=_("Cases in this region's subtree (a 12-digit code or its leading digits)."),
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
+    open = django_filters.BooleanFilter(method="filter_open", label=_("open"))
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("from"))
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("to"))
+    q = django_filters.CharFilter(
+        method="filter_q", label=_("search"), help_text=_("A tracking number, or words in the title or the content.")
+    )
+
+    class Meta:
+        model = Petition
+        fields = ["status", "category", "channel", "region", "overdue", "open", "created_after", "created_before", "q"]
+
+    def filter_region(self, queryset, name, value):
+        prefix = codes.prefix_of(value) if codes.is_code(value) else value
+        return queryset.filter(within_q("region_code", [prefix]))
+
+    def filter_overdue(self, queryset, name, value):
+        late = Q(status__in=OPEN_STATUSES, current_due_at__lt=timezone.now())
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_open(self, queryset, name, value):
+        return queryset.filter(status__in=OPEN_STATUSES) if value else queryset.exclude(status__in=OPEN_STATUSES)
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        if _TRACKING_RE.match(value):
+            from petitions.services import normalize_tracking_number
+
+            return queryset.filter(tracking_number=normalize_tracking_number(value))
+        return queryset.filter(Q(title__icontains=value) | Q(content__icontains=value))

@@ -1,0 +1,145 @@
+"""Reads of cases that depend on who is asking: visibility, the queue, allowed actions.
+
+Nothing outside this module builds a case queryset for a user from `Petition.objects`.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from petitions.models import OPEN_STATUSES, Assignment, ExtensionRequest, Petition, PetitionEvent, Status
+from stations.models import Membership, User
+from stations.selectors import scope_for, within_q
+
+Role = Membership.Role
+ACTING_ROLES = frozenset({Role.HANDLER, Role.LEADER})
+DESK_ROLES = frozenset({Role.CLERK, Role.HANDLER})
+
+
+def petitions_visible_to(user: User) -> QuerySet[Petition]:
+    """Cases taken in or held (now or before) by the user's units, plus every case in the
+    subtrees the user supervises or leads. Observers see no case here (only statistics)."""
+    scope = scope_for(user)
+    cases = Petition.objects.all()
+    if scope.everything:
+        return cases
+    condition = within_q("region_code", scope.case_prefixes)
+    if scope.unit_ids:
+        held = Assignment.objects.filter(petition=OuterRef("pk"), unit_id__in=scope.unit_ids)
+        condition |= Q(intake_unit_id__in=scope.unit_ids) | Q(holder_unit_id__in=scope.unit_ids) | Exists(held)
+    return cases.filter(condition)
+
+
+def petition_get_for_user(user: User, pk: int, *, for_update: bool = False) -> Petition:
+    """One case in the user's view, or 404 (never a 403 that would confirm it exists)."""
+    cases = petitions_visible_to(user).select_related(
+        "category", "region", "intake_unit", "holder_unit", "registered_by", "repeat_of"
+    )
+    try:
+        return cases.get(pk=pk)
+    except (Petition.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def petition_list_for_user(user: User) -> QuerySet[Petition]:
+    """The case list with what every row shows, loaded up front (no query per row)."""
+    return petitions_visible_to(user).select_related("category", "region", "holder_unit", "intake_unit")
+
+
+def queue_for_user(user: User) -> QuerySet[Petition]:
+    """ "My queue": open cases my units must act on now, due soonest first (overdue on top)."""
+    scope = scope_for(user)
+    mine = Q(holder_unit_id__in=scope.unit_ids) | Exists(
+        Assignment.objects.filter(petition=OuterRef("pk"), unit_id__in=scope.unit_ids, active=True)
+    )
+    if scope.everything:
+        mine = Q()
+    elif scope.case_prefixes:
+        # Supervisors and leaders: what waits on them (extension requests in their subtree).
+        pending = ExtensionRequest.objects.filter(petition=OuterRef("pk"), state=ExtensionRequest.State.PENDING)
+        mine |= within_q("region_code", scope.case_prefixes) & Exists(pending)
+    return petition_list_for_user(user).filter(mine, status__in=OPEN_STATUSES).order_by("current_due_at", "id")
+
+
+def events_for_user(user: User, petition: Petition) -> QuerySet[PetitionEvent]:
+    """The timeline of a case the user may see (the caller has already fetched it through
+    `petition_get_for_user`)."""
+    return petition.events.select_related("actor", "actor_unit", "from_unit", "to_unit").order_by("created_at", "id")
+
+
+def public_events(petition: Petition) -> QuerySet[PetitionEvent]:
+    """The steps a resident sees: no staff names, no internal notes."""
+    return petition.events.filter(public=True).order_by("created_at", "id")
+
+
+def personal_data_visible(user: User, petition: Petition) -> bool:
+    """Whether the user needs the complainant's phone and ID number in full: the desk that
+    took the case in, the unit that holds it, and the supervisors of its region."""
+    scope = scope_for(user)
+    if scope.everything or scope.covers(petition.region_code, scope.case_prefixes):
+        return True
+    return bool(
+        scope.roles_in(petition.intake_unit_id) & DESK_ROLES or scope.roles_in(petition.holder_unit_id) & ACTING_ROLES
+    )
+
+
+def _acts_for(user: User, unit_id: int | None) -> bool:
+    return bool(scope_for(user).roles_in(unit_id) & ACTING_ROLES)
+
+
+def _supervises(user: User, petition: Petition) -> bool:
+    scope = scope_for(user)
+    return scope.covers(petition.region_code, scope.case_prefixes)
+
+
+def allowed_actions(user: User, petition: Petition) -> set[str]:
+    """The verbs this user may take on this case now. The services enforce the same rules,
+    and the case page shows only these."""
+    scope = scope_for(user)
+    if not user.is_authenticated or scope.is_empty:
+        return set()
+    status = petition.status
+    holder = _acts_for(user, petition.holder_unit_id) or scope.everything
+    desk = bool(scope.roles_in(petition.intake_unit_id) & DESK_ROLES) or holder
+    supervises = _supervises(user, petition)
+    actions: set[str] = set()
+    if status != Status.CLOSED and (desk or supervises or _co_handles(user, petition)):
+        actions.add("note")
+    if status == Status.REGISTERED:
+        if holder:
+            actions |= {"accept", "reject"}
+        if desk:
+            actions.add("settle")
+    if status in (Status.ACCEPTED, Status.IN_PROGRESS) and holder:
+        actions |= {"assign", "transfer"}
+    if status == Status.IN_PROGRESS and holder:
+        actions.add("return")
+        if petition.extended_days == 0 and not _pending_extension(petition):
+            actions.add("request-extension")
+    if status in (Status.IN_PROGRESS, Status.UNDER_REVIEW) and holder:
+        actions.add("reply")
+    if status == Status.IN_PROGRESS and _co_handles(user, petition):
+        actions.add("co-reply")
+    if _pending_extension(petition) and (supervises or scope.everything):
+        actions |= {"approve-extension", "refuse-extension"}
+    if status == Status.REPLIED and (holder or desk or supervises):
+        actions |= {"close", "rate"}
+    return actions
+
+
+def _pending_extension(petition: Petition) -> ExtensionRequest | None:
+    cached = getattr(petition, "_pending_extension", False)
+    if cached is False:
+        cached = petition.extension_requests.filter(state=ExtensionRequest.State.PENDING).first()
+        petition._pending_extension = cached
+    return cached
+
+
+def _co_handles(user: User, petition: Petition) -> bool:
+    units = [u for u, roles in scope_for(user).unit_roles.items() if roles & ACTING_ROLES]
+    if not units:
+        return False
+    return Assignment.objects.filter(
+        petition=petition, unit_id__in=units, role=Assignment.Role.CO, active=True, replied_at__isnull=True
+    ).exists()
