@@ -14,8 +14,8 @@ Something outside a user's view is a 404, never a 403 that confirms it exists.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -39,10 +39,19 @@ class Scope:
     stats_prefixes: tuple[str, ...] = ()
     admin_prefixes: tuple[str, ...] = ()
     region_prefixes: tuple[str, ...] = ()
+    unit_roles: Mapping[int, frozenset[str]] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
         return not (self.everything or self.unit_ids or self.region_prefixes)
+
+    def roles_in(self, unit_id: int | None) -> frozenset[str]:
+        """The roles the user holds in one unit."""
+        return self.unit_roles.get(unit_id, frozenset()) if unit_id is not None else frozenset()
+
+    def covers(self, code: str, prefixes: Iterable[str]) -> bool:
+        """Whether region `code` lies in one of the subtrees `prefixes`."""
+        return self.everything or any(code.startswith(prefix) for prefix in prefixes)
 
 
 NOTHING = Scope()
@@ -92,10 +101,12 @@ def scope_for(user: User) -> Scope:
         scope = EVERYTHING
     else:
         unit_ids: set[int] = set()
+        unit_roles: dict[int, set[str]] = {}
         case, stats, admin, regions = [], [], [], []
         for membership in memberships_of(user):
             prefix = membership.unit.region.prefix
             regions.append(prefix)
+            unit_roles.setdefault(membership.unit_id, set()).add(str(membership.role))
             if membership.role in CASE_ROLES_BY_UNIT:
                 unit_ids.add(membership.unit_id)
             if membership.role in CASE_ROLES_BY_REGION:
@@ -110,6 +121,7 @@ def scope_for(user: User) -> Scope:
             stats_prefixes=minimal_prefixes(stats),
             admin_prefixes=minimal_prefixes(admin),
             region_prefixes=minimal_prefixes(regions),
+            unit_roles={unit: frozenset(roles) for unit, roles in unit_roles.items()},
         )
     user._suqiu_scope = scope
     return scope
@@ -140,3 +152,26 @@ def unit_get_for_user(user: User, pk: int) -> Unit:
 
 def region_by_code(code: str) -> Region | None:
     return Region.objects.filter(code=code).first() if codes.is_code(code) else None
+
+
+def intake_units_of(user: User) -> list[Unit]:
+    """The intake units (centres and stations) where the user may register cases."""
+    scope = scope_for(user)
+    ids = [unit for unit, roles in scope.unit_roles.items() if roles & {Role.CLERK, Role.HANDLER}]
+    return list(Unit.objects.filter(pk__in=ids, kind=Unit.Kind.INTAKE, is_active=True).select_related("region"))
+
+
+def intake_unit_in(region: Region) -> Unit | None:
+    """The intake centre or station of exactly this region."""
+    return (
+        Unit.objects.filter(region=region, kind=Unit.Kind.INTAKE, is_active=True).select_related("region").first()
+    )
+
+
+def intake_unit_above(region: Region) -> Unit | None:
+    """The nearest intake centre strictly above `region` (village → township → county → …)."""
+    ancestors = codes.ancestor_codes(region.code)
+    units = Unit.objects.filter(region__code__in=ancestors, kind=Unit.Kind.INTAKE, is_active=True).select_related(
+        "region"
+    )
+    return max(units, key=lambda unit: unit.region.code, default=None) if units else None
