@@ -115,9 +115,11 @@ def allowed_actions(user: User, petition: Petition) -> set[str]:
         actions |= {"assign", "transfer"}
     if status == Status.IN_PROGRESS and holder:
         actions.add("return")
+    if status in (Status.ACCEPTED, Status.IN_PROGRESS) and holder:
         if petition.extended_days == 0 and not _pending_extension(petition):
             actions.add("request-extension")
-    if status in (Status.IN_PROGRESS, Status.UNDER_REVIEW) and holder:
+    if status in (Status.ACCEPTED, Status.IN_PROGRESS, Status.UNDER_REVIEW) and holder:
+        # The unit holding an accepted case may answer it itself, without assigning it on.
         actions.add("reply")
     if status == Status.IN_PROGRESS and _co_handles(user, petition):
         actions.add("co-reply")

@@ -108,7 +108,7 @@ def query_code_matches(petition: Petition, code: str) -> bool:
 
 # --- Validation helpers --------------------------------------------------------------------
 
-_PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{5,8})$")
+_PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 ALLOWED_ATTACHMENT_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
@@ -159,7 +159,7 @@ def _event(petition: Petition, verb: str, actor: User | None, *, public: bool = 
 
 def _locked(petition_id: int, expected_version: int | None) -> Petition:
     petition = (
-        Petition.objects.select_for_update()
+        Petition.objects.select_for_update(of=("self",))
         .select_related("category", "region", "holder_unit", "intake_unit")
         .get(pk=petition_id)
     )
@@ -186,13 +186,13 @@ def _actions_in_state(petition: Petition) -> set[str]:
     """What a fully entitled user could do in this state (to tell state from permission)."""
     by_status = {
         Status.REGISTERED: {"accept", "reject", "settle", "note"},
-        Status.ACCEPTED: {"assign", "transfer", "note"},
+        Status.ACCEPTED: {"assign", "transfer", "request-extension", "reply", "note"},
         Status.IN_PROGRESS: {"assign", "transfer", "return", "request-extension", "reply", "co-reply", "note"},
         Status.UNDER_REVIEW: {"reply", "note"},
         Status.REPLIED: {"close", "rate", "note"},
     }
     actions = set(by_status.get(petition.status, set()))
-    if petition.status == Status.IN_PROGRESS and petition.extended_days:
+    if petition.extended_days:
         actions.discard("request-extension")
     if petition.extension_requests.filter(state=ExtensionRequest.State.PENDING).exists():
         actions |= {"approve-extension", "refuse-extension"}

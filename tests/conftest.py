@@ -114,8 +114,17 @@ def api(client):
 
 @pytest.fixture
 def categories(db):
+    """The nine categories the data migration loads (reloaded after a transactional flush)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
     from petitions.models import Category
 
+    migration = importlib.import_module("petitions.migrations.0002_categories")
+    migration.load_categories(apps, SimpleNamespace(connection=connection))
     return {category.code: category for category in Category.objects.all()}
 
 
