@@ -9,6 +9,8 @@ from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from petitions.models import OPEN_STATUSES, Category, Channel, Petition, Status
 from stations import codes
@@ -18,11 +20,21 @@ _TRACKING_RE = re.compile(r"^\d{8}-?[2-9A-HJ-NP-Z]{6}$", re.IGNORECASE)
 
 
 class PetitionFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"))
-    category = django_filters.ModelMultipleChoiceFilter(
-        queryset=Category.objects.all(), to_field_name="code", label=_("category")
+    # distinct=False throughout: every filter here follows a to-one relation, so no row repeats,
+    # and SELECT DISTINCT over a province's cases would sort them all before the first page.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("status"), distinct=False)
+    # The schema cannot read the type through category__code + to_field_name: say it (a code).
+    category = extend_schema_field(OpenApiTypes.STR)(
+        django_filters.ModelMultipleChoiceFilter(
+            # The filter puts the code (to_field_name) in the lookup, so it must look up the code.
+            field_name="category__code",
+            queryset=Category.objects.all(),
+            to_field_name="code",
+            label=_("category"),
+            distinct=False,
+        )
     )
-    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("channel"))
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("channel"), distinct=False)
     region = django_filters.CharFilter(
         method="filter_region",
         label=_("region"),

@@ -1,0 +1,371 @@
+"""Cases over the API (DESIGN.md §8): list, register, read, and one POST per workflow verb.
+
+Thin like the pages: parse the input, fetch the case through the selectors (a case outside
+the caller's view is a 404), call the one service function for the verb, answer with the
+fresh case. Every rule lives in `petitions.services`.
+"""
+
+from __future__ import annotations
+
+from django.db.models import prefetch_related_objects
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, pagination, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from petitions.filters import PetitionFilter
+from petitions.models import Petition
+from petitions.selectors import events_for_user, petition_get_for_user, petition_list_for_user
+from petitions.serializers import (
+    AcceptInput,
+    AssignInput,
+    AttachmentInput,
+    AttachmentSerializer,
+    CloseInput,
+    DecisionInput,
+    ErrorSerializer,
+    EventSerializer,
+    NoteInput,
+    PetitionDetailSerializer,
+    PetitionRowSerializer,
+    RateInput,
+    RegisterInput,
+    RegistrationSerializer,
+    RejectInput,
+    ReplyInput,
+    RequestExtensionInput,
+    ReturnInput,
+    SettleInput,
+    TransferInput,
+)
+from petitions.services import (
+    petition_accept,
+    petition_approve_extension,
+    petition_assign,
+    petition_attach,
+    petition_close,
+    petition_note,
+    petition_rate,
+    petition_refuse_extension,
+    petition_register,
+    petition_reject,
+    petition_reply,
+    petition_request_extension,
+    petition_return,
+    petition_settle,
+    petition_transfer,
+)
+
+
+class PetitionPagination(pagination.CursorPagination):
+    """Keyset pagination, newest first.
+
+    A case list spans a province's history (millions of rows). Page numbers would cost a
+    COUNT(*) over the caller's whole view on every request and an OFFSET that reads and
+    throws away every earlier row, so deep pages get slower and slower. A cursor on
+    (created_at, id) reads one page from the `petition_created` index wherever it is, and
+    new cases arriving meanwhile do not shift the rows of the next page. Clients follow
+    `next` / `previous`; the total is for the statistics endpoints, not for the list.
+    """
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+# --- The error shapes, for the schema ----------------------------------------------------------
+
+_FIELD_ERRORS = OpenApiResponse(
+    response={
+        "type": "object",
+        "properties": {"detail": {"type": "string"}, "code": {"type": "string", "enum": ["invalid"]}},
+        "required": ["detail", "code"],
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+    description=_("Bad input: nothing was saved. The messages are keyed by field."),
+)
+_NOT_PERMITTED = OpenApiResponse(ErrorSerializer, description=_("You may see the case but not take this action."))
+_NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("No such case in your view."))
+_CONFLICT = OpenApiResponse(
+    ErrorSerializer,
+    description=_(
+        "The case is not in a state that allows this action (code invalid_state), or it changed "
+        "since the version you sent (code stale_version). Nothing was changed."
+    ),
+)
+_VERB_RESPONSES = {
+    200: PetitionDetailSerializer,
+    400: _FIELD_ERRORS,
+    403: _NOT_PERMITTED,
+    404: _NOT_FOUND,
+    409: _CONFLICT,
+}
+
+
+def _verb(summary: str, request, description: str = ""):
+    """The schema of one workflow verb: its input, and the case or an error back."""
+    return extend_schema(
+        summary=summary, description=description, request=request, responses=_VERB_RESPONSES, tags=["petitions"]
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("The cases you may see"),
+        description=_(
+            "Newest first, 50 to a page (page_size up to 200); follow next and previous. "
+            "Filters: status, category (code), channel, region (a division code: its whole "
+            "subtree), overdue=true, open=true, created_after / created_before (dates), and q "
+            "(a tracking number, or words in the title or the content). status, category and "
+            "channel may be repeated to match any of several values."
+        ),
+        responses={200: PetitionRowSerializer(many=True), 400: _FIELD_ERRORS},
+        tags=["petitions"],
+    ),
+    retrieve=extend_schema(
+        summary=_("One case"),
+        description=_(
+            "The complainant's name, phone and ID number are masked unless you need them: the desk "
+            "that took the case in, the unit holding it, and the supervisors of its region."
+        ),
+        responses={200: PetitionDetailSerializer, 404: _NOT_FOUND},
+        tags=["petitions"],
+    ),
+    create=extend_schema(
+        summary=_("Register a case (staff intake)"),
+        description=_(
+            "JSON, or multipart with one or more files under attachments. The answer carries "
+            "the query code the resident needs for a lookup: it is shown in this answer only."
+        ),
+        request={"application/json": RegisterInput, "multipart/form-data": RegisterInput},
+        responses={201: RegistrationSerializer, 400: _FIELD_ERRORS, 403: _NOT_PERMITTED},
+        tags=["petitions"],
+    ),
+)
+class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Cases in the caller's view, and the verbs of their lifecycle."""
+
+    serializer_class = PetitionRowSerializer
+    filterset_class = PetitionFilter
+    pagination_class = PetitionPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the types
+            return Petition.objects.none()
+        return petition_list_for_user(self.request.user)
+
+    # --- Reading -----------------------------------------------------------------------------
+
+    def _case(self, request, pk) -> Petition:
+        return petition_get_for_user(request.user, pk)
+
+    def _answer(self, request, pk, *, status_code: int = status.HTTP_200_OK) -> Response:
+        """The case as it is now, with its parts and attachments loaded in two queries."""
+        petition = self._case(request, pk)
+        prefetch_related_objects([petition], "assignments__unit", "attachments")
+        data = PetitionDetailSerializer(petition, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+    def retrieve(self, request, pk=None):
+        return self._answer(request, pk)
+
+    def _parse(self, request, pk, input_class) -> tuple[Petition, dict]:
+        """The case (404 outside the caller's view, before anything else) and the valid input."""
+        petition = self._case(request, pk)
+        serializer = input_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["expected_version"] = data.pop("version", None)
+        return petition, data
+
+    # --- Registering -------------------------------------------------------------------------
+
+    def create(self, request):
+        serializer = RegisterInput(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        registration = petition_register(actor=request.user, **serializer.validated_data)
+        petition = self._case(request, registration.petition.pk)
+        prefetch_related_objects([petition], "assignments__unit", "attachments")
+        context = {**self.get_serializer_context(), "query_code": registration.query_code}
+        response = Response(RegistrationSerializer(petition, context=context).data, status=status.HTTP_201_CREATED)
+        # The query code is a secret: no cache, no proxy and no browser history keeps it.
+        response["Cache-Control"] = "no-store"
+        return response
+
+    # --- The verbs -----------------------------------------------------------------------------
+
+    @_verb(_("Accept (受理)"), AcceptInput, _("The handling deadline starts now."))
+    @action(detail=True, methods=["post"], url_path="accept")
+    def accept(self, request, pk=None):
+        petition, data = self._parse(request, pk, AcceptInput)
+        petition_accept(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(_("Decline (不予受理)"), RejectInput, _("With the reason and where the resident should go instead."))
+    @action(detail=True, methods=["post"], url_path="reject")
+    def reject(self, request, pk=None):
+        petition, data = self._parse(request, pk, RejectInput)
+        petition_reject(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(_("Assign (交办)"), AssignInput, _("To the lead unit, with optional co-handling units."))
+    @action(detail=True, methods=["post"], url_path="assign")
+    def assign(self, request, pk=None):
+        petition, data = self._parse(request, pk, AssignInput)
+        petition_assign(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(_("Transfer (转办)"), TransferInput, _("To another competent unit."))
+    @action(detail=True, methods=["post"], url_path="transfer")
+    def transfer(self, request, pk=None):
+        petition, data = self._parse(request, pk, TransferInput)
+        petition_transfer(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(_("Return (退回)"), ReturnInput, _("Not for this unit: back to the unit that sent it."))
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_case(self, request, pk=None):
+        petition, data = self._parse(request, pk, ReturnInput)
+        petition_return(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(_("Note progress (办理情况)"), NoteInput, _("Internal unless public is true."))
+    @action(detail=True, methods=["post"], url_path="note")
+    def note(self, request, pk=None):
+        petition, data = self._parse(request, pk, NoteInput)
+        petition_note(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(_("Ask for more time (延期申请)"), RequestExtensionInput, _("Once per case; a supervisor decides."))
+    @action(detail=True, methods=["post"], url_path="request-extension", url_name="request-extension")
+    def request_extension(self, request, pk=None):
+        petition, data = self._parse(request, pk, RequestExtensionInput)
+        petition_request_extension(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(_("Approve the extension"), DecisionInput, _("The deadline moves by the days asked for."))
+    @action(detail=True, methods=["post"], url_path="approve-extension", url_name="approve-extension")
+    def approve_extension(self, request, pk=None):
+        petition, data = self._parse(request, pk, DecisionInput)
+        petition_approve_extension(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(_("Refuse the extension"), DecisionInput, _("The deadline stays."))
+    @action(detail=True, methods=["post"], url_path="refuse-extension", url_name="refuse-extension")
+    def refuse_extension(self, request, pk=None):
+        petition, data = self._parse(request, pk, DecisionInput)
+        petition_refuse_extension(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(
+        _("Reply (答复)"),
+        ReplyInput,
+        _("The lead unit's reply answers the resident; a co-handling unit's reply is its part of the work."),
+    )
+    @action(detail=True, methods=["post"], url_path="reply")
+    def reply(self, request, pk=None):
+        petition, data = self._parse(request, pk, ReplyInput)
+        petition_reply(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(_("Close (办结)"), CloseInput, _("A replied case, keeping whatever rating it has."))
+    @action(detail=True, methods=["post"], url_path="close")
+    def close(self, request, pk=None):
+        petition, data = self._parse(request, pk, CloseInput)
+        petition_close(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(_("Settle on the spot (小事不出村)"), SettleInput, _("A small matter, registered and closed in one step."))
+    @action(detail=True, methods=["post"], url_path="settle")
+    def settle(self, request, pk=None):
+        petition, data = self._parse(request, pk, SettleInput)
+        petition_settle(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    @_verb(
+        _("Record the resident's rating"),
+        RateInput,
+        _("A rating given by phone or at the desk. Satisfied or basically satisfied closes the case."),
+    )
+    @action(detail=True, methods=["post"], url_path="rate")
+    def rate(self, request, pk=None):
+        petition, data = self._parse(request, pk, RateInput)
+        petition_rate(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
+    # --- Timeline and files ----------------------------------------------------------------------
+
+    @extend_schema(
+        summary=_("The case's timeline"),
+        description=_("Every step, oldest first. Not paginated: a case has tens of steps, not thousands."),
+        responses={200: EventSerializer(many=True), 404: _NOT_FOUND},
+        tags=["petitions"],
+    )
+    @action(detail=True, methods=["get"], url_path="events", pagination_class=None, filterset_class=None)
+    def events(self, request, pk=None):
+        petition = self._case(request, pk)
+        events = events_for_user(request.user, petition)
+        return Response(EventSerializer(events, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary=_("The case's files"),
+        description=_("Photos and scanned letters, oldest first, each with its download address."),
+        responses={200: AttachmentSerializer(many=True), 404: _NOT_FOUND},
+        tags=["petitions"],
+    )
+    @action(detail=True, methods=["get"], url_path="attachments", pagination_class=None, filterset_class=None)
+    def attachments(self, request, pk=None):
+        petition = self._case(request, pk)
+        files = petition.attachments.all()
+        return Response(AttachmentSerializer(files, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary=_("Attach a file"),
+        description=_("A photo (JPEG, PNG, WebP) or a PDF, judged by its content, not its name."),
+        request={"multipart/form-data": AttachmentInput},
+        responses={
+            201: AttachmentSerializer,
+            400: _FIELD_ERRORS,
+            403: _NOT_PERMITTED,
+            404: _NOT_FOUND,
+            409: _CONFLICT,
+        },
+        tags=["petitions"],
+    )
+    @attachments.mapping.post
+    def attach(self, request, pk=None):
+        petition, data = self._parse(request, pk, AttachmentInput)
+        attachment = petition_attach(
+            petition_id=petition.pk, actor=request.user, upload=data["file"], expected_version=data["expected_version"]
+        )
+        serializer = AttachmentSerializer(attachment, context=self.get_serializer_context())
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("Download a file"),
+        description=_("Always sent as a download (Content-Disposition: attachment), never shown inline."),
+        parameters=[OpenApiParameter("attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: _NOT_FOUND},
+        tags=["petitions"],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>\d+)",
+        url_name="attachment",
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def attachment(self, request, pk=None, attachment_id=None):
+        petition = self._case(request, pk)
+        found = petition.attachments.filter(pk=attachment_id).first()
+        if found is None:
+            raise Http404
+        # Always a download, never shown inline: the browser does not render what a resident sent.
+        return FileResponse(
+            found.file.open("rb"), as_attachment=True, filename=found.original_name, content_type=found.content_type
+        )

@@ -1,0 +1,390 @@
+"""The petitions API's shapes (DESIGN.md §8): one input serializer per verb, and the outputs.
+
+Inputs only parse and type-check; every rule about the case (state, who may act, which
+unit, how many days) is the service's, which answers in the same error shape.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from petitions.masking import mask_id_number, mask_name, mask_phone
+from petitions.models import Assignment, Attachment, Category, Channel, Petition, PetitionEvent, Satisfaction
+from petitions.selectors import allowed_actions, personal_data_visible
+from stations.models import Region, Unit
+
+# --- Inputs -----------------------------------------------------------------------------------
+
+
+class VersionedInput(serializers.Serializer):
+    """Every verb takes the version of the case the caller saw (optional)."""
+
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_(
+            "The case's version as you last saw it. If someone changed the case since, "
+            "nothing is done and the answer is 409 with code stale_version."
+        ),
+    )
+
+
+def _units():
+    # Any unit may be named; the service decides whether the case may go there.
+    return Unit.objects.select_related("region")
+
+
+class AcceptInput(VersionedInput):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class RejectInput(VersionedInput):
+    reason = serializers.CharField(max_length=2000, help_text=_("Why the case is not accepted."))
+    guidance = serializers.CharField(max_length=2000, help_text=_("Where the resident should go instead."))
+
+
+class AssignInput(VersionedInput):
+    unit = serializers.PrimaryKeyRelatedField(queryset=_units(), help_text=_("The lead unit (id)."))
+    co_units = serializers.PrimaryKeyRelatedField(
+        queryset=_units(), many=True, required=False, default=list, help_text=_("Co-handling units (ids).")
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class TransferInput(VersionedInput):
+    unit = serializers.PrimaryKeyRelatedField(queryset=_units(), help_text=_("The unit that takes the case (id)."))
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReturnInput(VersionedInput):
+    reason = serializers.CharField(max_length=2000, help_text=_("Why the case is not for this unit."))
+
+
+class NoteInput(VersionedInput):
+    text = serializers.CharField(max_length=5000)
+    public = serializers.BooleanField(
+        required=False, default=False, help_text=_("Whether the resident sees the note on their lookup.")
+    )
+
+
+class RequestExtensionInput(VersionedInput):
+    days = serializers.IntegerField(min_value=1, help_text=_("How many days more (at most the category's limit)."))
+    reason = serializers.CharField(max_length=2000)
+
+
+class DecisionInput(VersionedInput):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ReplyInput(VersionedInput):
+    text = serializers.CharField(
+        max_length=5000,
+        help_text=_("The reply to the resident; from a co-handling unit, its part of the reply."),
+    )
+
+
+class CloseInput(VersionedInput):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class SettleInput(VersionedInput):
+    text = serializers.CharField(max_length=5000, help_text=_("How the matter was settled on the spot."))
+
+
+class RateInput(VersionedInput):
+    satisfaction = serializers.ChoiceField(
+        # The full set keeps one enum in the schema; the service refuses no_response (400).
+        choices=Satisfaction.choices,
+        help_text=_("The rating the resident gave (by phone, or at the desk): not no_response."),
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+
+
+class AttachmentInput(VersionedInput):
+    file = serializers.FileField(help_text=_("A photo (JPEG, PNG, WebP) or a PDF."))
+
+
+class RegisterInput(serializers.Serializer):
+    """Staff intake (登记), exactly the fields of the API contract."""
+
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Category.objects.filter(is_active=True),
+        help_text=_("The category code, e.g. infrastructure."),
+    )
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Region.objects.all(),
+        help_text=_("The 12-digit code of the village (community) where it happened."),
+    )
+    title = serializers.CharField(max_length=120)
+    content = serializers.CharField(max_length=5000)
+    complainant_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
+    complainant_phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
+    anonymous = serializers.BooleanField(required=False, default=False)
+    complainant_id_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=18)
+    intake_unit = serializers.PrimaryKeyRelatedField(
+        queryset=_units(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The intake unit registering the case (id); needed only by staff of several desks."),
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        help_text=_("Photos or scanned letters (multipart only), at most 5."),
+    )
+
+
+# --- Outputs ----------------------------------------------------------------------------------
+
+
+class CodeNameSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class UnitRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class PetitionRowSerializer(serializers.ModelSerializer):
+    """One row of the case list: no personal data, nothing that needs a query per row."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    channel_label = serializers.CharField(source="get_channel_display", read_only=True)
+    category = CodeNameSerializer(read_only=True)
+    region = CodeNameSerializer(read_only=True)
+    holder_unit = UnitRefSerializer(read_only=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    class Meta:
+        model = Petition
+        fields = [
+            "id",
+            "tracking_number",
+            "status",
+            "status_label",
+            "channel",
+            "channel_label",
+            "category",
+            "region",
+            "holder_unit",
+            "title",
+            "created_at",
+            "current_due_at",
+            "overdue",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class PartSerializer(serializers.ModelSerializer):
+    """A unit's part in the case: the lead unit or a co-handling unit."""
+
+    unit = UnitRefSerializer(read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = ["unit", "role", "active", "due_at", "replied_at", "reply_text"]
+        read_only_fields = fields
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name", read_only=True)
+    type = serializers.CharField(source="content_type", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "type", "size", "created_at", "download_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, attachment: Attachment) -> str:
+        path = reverse("petition-attachment", kwargs={"pk": attachment.petition_id, "attachment_id": attachment.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class PetitionDetailSerializer(serializers.ModelSerializer):
+    """One case as its viewer may see it. The complainant's name, phone and ID number are
+    masked for viewers who do not need them (`selectors.personal_data_visible`)."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    channel_label = serializers.CharField(source="get_channel_display", read_only=True)
+    category = CodeNameSerializer(read_only=True)
+    region = CodeNameSerializer(read_only=True)
+    intake_unit = UnitRefSerializer(read_only=True, allow_null=True)
+    holder_unit = UnitRefSerializer(read_only=True)
+    complainant_name = serializers.SerializerMethodField()
+    complainant_phone = serializers.SerializerMethodField()
+    complainant_id_number = serializers.SerializerMethodField()
+    personal_data_masked = serializers.SerializerMethodField(
+        help_text=_("Whether the complainant's name, phone and ID number are masked for you.")
+    )
+    due_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text=_("The handling deadline; empty until the case is accepted.")
+    )
+    current_due_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("The deadline that applies now (acceptance, handling or review); empty once replied."),
+    )
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+    reply = serializers.CharField(source="reply_text", read_only=True)
+    repeat_of = serializers.SlugRelatedField(
+        slug_field="tracking_number",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The tracking number of the earlier case this one repeats."),
+    )
+    allowed_actions = serializers.SerializerMethodField(
+        help_text=_(
+            "The verbs you may take on this case now. co-reply means you reply as a co-handling unit (POST reply)."
+        )
+    )
+    parts = serializers.SerializerMethodField(help_text=_("The lead unit and the co-handling units, current first."))
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Petition
+        fields = [
+            "id",
+            "tracking_number",
+            "status",
+            "status_label",
+            "channel",
+            "channel_label",
+            "category",
+            "region",
+            "level",
+            "intake_unit",
+            "holder_unit",
+            "title",
+            "content",
+            "anonymous",
+            "complainant_name",
+            "complainant_phone",
+            "complainant_id_number",
+            "personal_data_masked",
+            "created_at",
+            "acceptance_due_at",
+            "accepted_at",
+            "due_at",
+            "extended_days",
+            "current_due_at",
+            "overdue",
+            "replied_at",
+            "closed_at",
+            "rejection_reason",
+            "rejection_guidance",
+            "reply",
+            "settled_on_the_spot",
+            "satisfaction",
+            "rating_comment",
+            "rated_at",
+            "review_count",
+            "repeat_of",
+            "repeat_count",
+            "level_skipping",
+            "version",
+            "allowed_actions",
+            "parts",
+            "attachments",
+        ]
+        read_only_fields = fields
+
+    def _masked(self, petition: Petition) -> bool:
+        cache = self.context.setdefault("_personal_data_visible", {})
+        if petition.pk not in cache:
+            cache[petition.pk] = personal_data_visible(self.context["request"].user, petition)
+        return not cache[petition.pk]
+
+    def get_personal_data_masked(self, petition: Petition) -> bool:
+        return self._masked(petition)
+
+    def get_complainant_name(self, petition: Petition) -> str:
+        return mask_name(petition.complainant_name) if self._masked(petition) else petition.complainant_name
+
+    def get_complainant_phone(self, petition: Petition) -> str:
+        return mask_phone(petition.complainant_phone) if self._masked(petition) else petition.complainant_phone
+
+    def get_complainant_id_number(self, petition: Petition) -> str:
+        if self._masked(petition):
+            return mask_id_number(petition.complainant_id_number)
+        return petition.complainant_id_number
+
+    def get_allowed_actions(self, petition: Petition) -> list[str]:
+        return sorted(allowed_actions(self.context["request"].user, petition))
+
+    @extend_schema_field(PartSerializer(many=True))
+    def get_parts(self, petition: Petition) -> list[dict]:
+        parts = sorted(petition.assignments.all(), key=lambda part: (not part.active, part.role != "lead", part.pk))
+        return PartSerializer(parts, many=True, context=self.context).data
+
+
+class RegistrationSerializer(PetitionDetailSerializer):
+    """The answer to a registration: the case, with its query code (shown this once only)."""
+
+    query_code = serializers.SerializerMethodField(
+        help_text=_("The code the resident needs to look the case up. Shown in this answer only: print it now.")
+    )
+    due_at = serializers.DateTimeField(
+        source="acceptance_due_at",
+        read_only=True,
+        help_text=_("For a newly registered case: the deadline to decide acceptance (acceptance_due_at)."),
+    )
+
+    class Meta(PetitionDetailSerializer.Meta):
+        fields = [*PetitionDetailSerializer.Meta.fields, "query_code"]
+        read_only_fields = fields
+
+    def get_query_code(self, petition: Petition) -> str:
+        return self.context["query_code"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    """One step on the timeline."""
+
+    verb_label = serializers.CharField(source="get_verb_display", read_only=True)
+    actor = serializers.SerializerMethodField(help_text=_("Who acted; empty when the system or the resident did."))
+    actor_unit = UnitRefSerializer(read_only=True, allow_null=True)
+    from_unit = UnitRefSerializer(read_only=True, allow_null=True)
+    to_unit = UnitRefSerializer(read_only=True, allow_null=True)
+    data = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = PetitionEvent
+        fields = [
+            "id",
+            "verb",
+            "verb_label",
+            "actor",
+            "actor_unit",
+            "from_unit",
+            "to_unit",
+            "note",
+            "public",
+            "data",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_actor(self, event: PetitionEvent) -> str:
+        return event.actor.get_full_name() if event.actor is not None else ""
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every refusal: `{"detail", "code"}`."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
