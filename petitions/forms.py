@@ -1,0 +1,233 @@
+"""Forms of the staff pages: they parse what was typed; the services decide what it means.
+
+Field names match the keys of the services' ValidationErrors, so an error raised by a
+service lands next to the field it is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from petitions.models import Category, Channel, Satisfaction
+from petitions.services import MAX_ATTACHMENTS
+from stations import codes
+from stations.models import Region, Unit
+
+
+def add_service_errors(form: forms.Form, error: ValidationError, rename: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError on the form: next to its field when the form has it."""
+    rename = rename or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        field = rename.get(field, field)
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _grouped_units(units: Iterable[Unit]) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Units as <optgroup>s by region, in the order given."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for unit in units:
+        groups.setdefault(unit.region.name, []).append((unit.pk, unit.name))
+    return list(groups.items())
+
+
+class UnitChoiceField(forms.TypedChoiceField):
+    """A select of units grouped by region; cleans to the Unit."""
+
+    def __init__(self, *, units: Iterable[Unit] = (), **kwargs):
+        self.units = {unit.pk: unit for unit in units}
+        kwargs.setdefault("coerce", int)
+        super().__init__(choices=[("", "---------"), *_grouped_units(self.units.values())], **kwargs)
+
+    def clean(self, value):
+        pk = super().clean(value)
+        return self.units.get(pk) if pk not in ("", None) else None
+
+
+class UnitMultipleChoiceField(forms.TypedMultipleChoiceField):
+    def __init__(self, *, units: Iterable[Unit] = (), **kwargs):
+        self.units = {unit.pk: unit for unit in units}
+        kwargs.setdefault("coerce", int)
+        super().__init__(choices=_grouped_units(self.units.values()), **kwargs)
+
+    def clean(self, value):
+        return [self.units[pk] for pk in super().clean(value)]
+
+
+# --- Walk-in intake ------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several photos or scans in one input; the service checks what each file really is."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"})
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+def intake_villages(units: Iterable[Unit]) -> list[Region]:
+    """The villages an intake unit registers for: a village desk serves its township's
+    villages (its own preselected), a township or county centre the villages under it."""
+    prefixes = set()
+    for unit in units:
+        region = unit.region
+        if region.level == Region.Level.VILLAGE:
+            prefixes.add(region.code[: codes.PREFIX_LENGTH["township"]])
+        else:
+            prefixes.add(region.prefix)
+    villages = Region.objects.none()
+    for prefix in prefixes:
+        villages |= Region.objects.within(prefix).filter(level=Region.Level.VILLAGE)
+    return list(villages.select_related("parent").order_by("code"))
+
+
+class IntakeForm(forms.Form):
+    """A walk-in complaint at the desk (来访登记). The order of the fields is the tab order."""
+
+    complainant_name = forms.CharField(label=_("complainant's name"), max_length=60, required=False)
+    complainant_phone = forms.CharField(label=_("complainant's phone"), max_length=20, required=False)
+    complainant_id_number = forms.CharField(label=_("complainant's ID number"), max_length=18, required=False)
+    anonymous = forms.BooleanField(label=_("anonymous"), required=False)
+    category = forms.ModelChoiceField(label=_("category"), queryset=Category.objects.filter(is_active=True))
+    title = forms.CharField(label=_("title"), max_length=120)
+    content = forms.CharField(label=_("content"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+    region = forms.TypedChoiceField(label=_("village"), coerce=int)
+    channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices, initial=Channel.VISIT)
+    intake_unit = forms.TypedChoiceField(label=_("intake unit"), coerce=int)
+    attachments = MultipleFileField(
+        label=_("Photos or scanned letters"),
+        required=False,
+        help_text=_("Up to %(n)d files: JPEG, PNG, WebP or PDF.") % {"n": MAX_ATTACHMENTS},
+    )
+    settle = forms.BooleanField(label=_("Settled on the spot"), required=False)
+    settle_text = forms.CharField(
+        label=_("How it was settled"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, desks: list[Unit], villages: list[Region], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.desks = {desk.pk: desk for desk in desks}
+        self.villages = {village.pk: village for village in villages}
+        self.fields["intake_unit"].choices = [(desk.pk, desk.name) for desk in desks]
+        self.fields["intake_unit"].initial = desks[0].pk if desks else None
+        if len(desks) <= 1:
+            self.fields["intake_unit"].widget = forms.HiddenInput()
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for village in villages:
+            groups.setdefault(village.parent.name if village.parent else "", []).append((village.pk, village.name))
+        self.fields["region"].choices = [("", "---------"), *groups.items()]
+        own = [desk.region_id for desk in desks if desk.region.level == Region.Level.VILLAGE]
+        if own:
+            self.fields["region"].initial = own[0]
+        self.fields["complainant_name"].widget.attrs.update(autofocus=True, autocomplete="off")
+        self.fields["complainant_phone"].widget.attrs.update(inputmode="tel", autocomplete="off")
+        self.fields["complainant_id_number"].widget.attrs.update(autocomplete="off")
+
+    def focus_first_error(self) -> None:
+        """After a refusal the cursor goes to the first field to correct, not back to the top."""
+        for name, field in self.fields.items():
+            if name in self.errors and not field.widget.is_hidden:
+                self.fields["complainant_name"].widget.attrs.pop("autofocus", None)
+                field.widget.attrs["autofocus"] = True
+                return
+
+    def clean_region(self) -> Region:
+        return self.villages[self.cleaned_data["region"]]
+
+    def clean_intake_unit(self) -> Unit:
+        return self.desks[self.cleaned_data["intake_unit"]]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("settle") and not (cleaned.get("settle_text") or "").strip():
+            self.add_error("settle_text", _("Say how the matter was settled."))
+        return cleaned
+
+
+# --- Actions on the case page --------------------------------------------------------------
+
+
+class ActionForm(forms.Form):
+    """Every action carries the version of the case the person saw."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, units: Iterable[Unit] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class NoteOptionalForm(ActionForm):
+    note = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RejectForm(ActionForm):
+    reason = forms.CharField(label=_("reason not accepted"), widget=forms.Textarea(attrs={"rows": 2}))
+    guidance = forms.CharField(label=_("where to go instead"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AssignForm(ActionForm):
+    def __init__(self, *args, units: Iterable[Unit] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        units = list(units)
+        self.fields["unit"] = UnitChoiceField(label=_("lead unit"), units=units)
+        self.fields["co_units"] = UnitMultipleChoiceField(
+            label=_("co-handling units"), units=units, required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+        )
+        self.fields["note"] = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TransferForm(ActionForm):
+    def __init__(self, *args, units: Iterable[Unit] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = UnitChoiceField(label=_("unit"), units=units)
+        self.fields["note"] = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(ActionForm):
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(ActionForm):
+    text = forms.CharField(label=_("note"), widget=forms.Textarea(attrs={"rows": 3}))
+    public = forms.BooleanField(label=_("shown to the resident"), required=False)
+
+
+class ExtensionForm(ActionForm):
+    days = forms.IntegerField(label=_("days"), min_value=1, max_value=365)
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TextForm(ActionForm):
+    text = forms.CharField(label=_("reply"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class SettleForm(ActionForm):
+    text = forms.CharField(label=_("How it was settled"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RateForm(ActionForm):
+    satisfaction = forms.ChoiceField(
+        label=_("satisfaction"),
+        choices=[(value, label) for value, label in Satisfaction.choices if value != Satisfaction.NO_RESPONSE],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("rating comment"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,329 @@
+"""Staff pages for cases: walk-in intake and its receipt, my queue, the case list, the case
+page and its actions. Each view parses, scopes, calls one service and renders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from config.errors import Refused
+from petitions import services
+from petitions.filters import PetitionFilter
+from petitions.forms import (
+    ActionForm,
+    AssignForm,
+    ExtensionForm,
+    IntakeForm,
+    NoteForm,
+    NoteOptionalForm,
+    RateForm,
+    ReasonForm,
+    RejectForm,
+    SettleForm,
+    TextForm,
+    TransferForm,
+    add_service_errors,
+    intake_villages,
+)
+from petitions.masking import mask_id_number, mask_phone
+from petitions.models import ExtensionRequest, Petition
+from petitions.selectors import (
+    allowed_actions,
+    events_for_user,
+    personal_data_visible,
+    petition_get_for_user,
+    petition_list_for_user,
+    queue_for_user,
+    units_for_routing,
+)
+from stations.selectors import intake_units_of
+
+QUEUE_LIMIT = 100
+PAGE_SIZE = 50
+MAX_PAGE = 100  # beyond 5,000 rows, narrow the filters: offsets that deep are slow and useless
+RECEIPT_CODES = "petitions.receipt_codes"  # session key: {case id: query code}, popped when shown
+
+
+# --- Walk-in intake and the receipt ----------------------------------------------------------
+
+
+@login_required
+def intake(request: HttpRequest) -> HttpResponse:
+    desks = intake_units_of(request.user)
+    if not desks:
+        raise PermissionDenied
+    form = IntakeForm(request.POST or None, request.FILES or None, desks=desks, villages=intake_villages(desks))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            # 小事不出村: registered and settled together, or not at all.
+            with transaction.atomic():
+                registration = services.petition_register(
+                    actor=request.user,
+                    intake_unit=data["intake_unit"],
+                    channel=data["channel"],
+                    category=data["category"],
+                    region=data["region"],
+                    title=data["title"],
+                    content=data["content"],
+                    anonymous=data["anonymous"],
+                    complainant_name=data["complainant_name"],
+                    complainant_phone=data["complainant_phone"],
+                    complainant_id_number=data["complainant_id_number"],
+                    attachments=data["attachments"],
+                )
+                if data["settle"]:
+                    services.petition_settle(
+                        petition_id=registration.petition.pk, actor=request.user, text=data["settle_text"]
+                    )
+        except ValidationError as error:
+            add_service_errors(form, error, rename={"text": "settle_text"})
+        except Refused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            # Only the hash is stored: the code goes to the receipt once, through the session.
+            codes = request.session.get(RECEIPT_CODES, {})
+            codes[str(registration.petition.pk)] = registration.query_code
+            request.session[RECEIPT_CODES] = codes
+            return redirect("petitions:receipt", pk=registration.petition.pk)
+    if form.errors:
+        form.focus_first_error()
+    return render(request, "petitions/intake.html", {"form": form})
+
+
+@never_cache
+@login_required
+def receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    petition = petition_get_for_user(request.user, pk)
+    codes = request.session.get(RECEIPT_CODES, {})
+    query_code = codes.pop(str(petition.pk), None)
+    if query_code is not None:
+        request.session[RECEIPT_CODES] = codes
+    return render(
+        request,
+        "petitions/receipt.html",
+        {"petition": petition, "query_code": query_code, "portal_url": request.build_absolute_uri("/")},
+    )
+
+
+# --- Lists -------------------------------------------------------------------------------------
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    cases = list(queue_for_user(request.user)[: QUEUE_LIMIT + 1])
+    return render(
+        request,
+        "petitions/queue.html",
+        {"cases": cases[:QUEUE_LIMIT], "truncated": len(cases) > QUEUE_LIMIT, "limit": QUEUE_LIMIT},
+    )
+
+
+def _checkboxes(field: forms.Field) -> None:
+    field.widget = forms.CheckboxSelectMultiple()
+    field.widget.choices = field.choices
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    filterset = PetitionFilter(request.GET, queryset=petition_list_for_user(request.user))
+    for name in ("status", "channel"):
+        _checkboxes(filterset.form.fields[name])
+    for name in ("created_after", "created_before"):
+        filterset.form.fields[name].widget.input_type = "date"
+    for name in ("overdue", "open"):
+        filterset.form.fields[name].widget.choices = [("unknown", _("any")), ("true", _("yes")), ("false", _("no"))]
+    try:
+        page = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
+    except ValueError:
+        page = 1
+    offset = (page - 1) * PAGE_SIZE
+    # One row more than a page says whether there is a next page, without counting them all.
+    rows = list(filterset.qs[offset : offset + PAGE_SIZE + 1])
+    context = {
+        "filter": filterset,
+        "cases": rows[:PAGE_SIZE],
+        "page": page,
+        "has_previous": page > 1,
+        "has_next": len(rows) > PAGE_SIZE and page < MAX_PAGE,
+        "at_limit": len(rows) > PAGE_SIZE and page == MAX_PAGE,
+    }
+    template = "petitions/_case_results.html" if request.htmx else "petitions/case_list.html"
+    return render(request, template, context)
+
+
+# --- The case page and its actions ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    label: Promise
+    form: type[ActionForm]
+    call: Callable[..., Any]  # (petition_id, actor, expected_version, cleaned data) -> result
+    done: Promise
+    needs_units: bool = False
+    primary: bool = False
+
+
+def _service(function, *names: str) -> Callable[..., Any]:
+    def call(*, petition_id: int, actor, version: int, data: dict) -> Any:
+        return function(
+            petition_id=petition_id, actor=actor, expected_version=version, **{name: data[name] for name in names}
+        )
+
+    return call
+
+
+# In the order they appear on the case page.
+ACTIONS: dict[str, Action] = {
+    "accept": Action(
+        _("Accept"), NoteOptionalForm, _service(services.petition_accept, "note"), _("The case is accepted."),
+        primary=True,
+    ),
+    "reject": Action(
+        _("Do not accept"), RejectForm, _service(services.petition_reject, "reason", "guidance"),
+        _("The case is not accepted; the resident is told where to go instead."),
+    ),
+    "settle": Action(
+        _("Settle on the spot"), SettleForm, _service(services.petition_settle, "text"),
+        _("The case is settled and closed."),
+    ),
+    "assign": Action(
+        _("Assign"), AssignForm, _service(services.petition_assign, "unit", "co_units", "note"),
+        _("The case is assigned."), needs_units=True, primary=True,
+    ),
+    "transfer": Action(
+        _("Transfer"), TransferForm, _service(services.petition_transfer, "unit", "note"),
+        _("The case is transferred."), needs_units=True,
+    ),
+    "reply": Action(
+        _("Reply"), TextForm, _service(services.petition_reply, "text"), _("The reply is recorded."), primary=True
+    ),
+    "co-reply": Action(
+        _("Reply as co-handling unit"), TextForm, _service(services.petition_reply, "text"),
+        _("Your unit's reply is recorded."), primary=True,
+    ),
+    "rate": Action(
+        _("Record the rating"), RateForm, _service(services.petition_rate, "satisfaction", "comment"),
+        _("The rating is recorded."), primary=True,
+    ),
+    "close": Action(
+        _("Close"), NoteOptionalForm, _service(services.petition_close, "note"), _("The case is closed.")
+    ),
+    "return": Action(
+        _("Return"), ReasonForm, _service(services.petition_return, "reason"),
+        _("The case is returned to the unit that sent it."),
+    ),
+    "request-extension": Action(
+        _("Ask for more time"), ExtensionForm, _service(services.petition_request_extension, "days", "reason"),
+        _("The extension request is sent."),
+    ),
+    "approve-extension": Action(
+        _("Approve the extension"), NoteOptionalForm, _service(services.petition_approve_extension, "note"),
+        _("The extension is approved: the deadline moved."), primary=True,
+    ),
+    "refuse-extension": Action(
+        _("Refuse the extension"), NoteOptionalForm, _service(services.petition_refuse_extension, "note"),
+        _("The extension is refused."),
+    ),
+    "note": Action(_("Add a note"), NoteForm, _service(services.petition_note, "text", "public"), _("The note is added.")),
+}  # fmt: skip
+
+
+def _action_form(verb: str, petition: Petition, units: list, data=None) -> ActionForm:
+    return ACTIONS[verb].form(
+        data, initial={"version": petition.version}, units=units, auto_id=f"{verb}-%s", prefix=None
+    )
+
+
+def _case_page(request: HttpRequest, petition: Petition, bound: tuple[str, ActionForm] | None = None) -> HttpResponse:
+    user = request.user
+    allowed = allowed_actions(user, petition)
+    needs_units = any(ACTIONS[verb].needs_units for verb in allowed if verb in ACTIONS)
+    units = list(units_for_routing(petition).exclude(pk=petition.holder_unit_id)) if needs_units else []
+    panels = []
+    for verb, action in ACTIONS.items():
+        if verb not in allowed:
+            continue
+        form = bound[1] if bound and bound[0] == verb else _action_form(verb, petition, units)
+        panels.append({"verb": verb, "action": action, "form": form, "open": bound is not None and bound[0] == verb})
+    pending = None
+    if allowed & {"approve-extension", "refuse-extension"}:
+        pending = petition.extension_requests.filter(state=ExtensionRequest.State.PENDING).first()
+    show_personal = personal_data_visible(user, petition)
+    complainant = {
+        "name": petition.complainant_name,
+        "phone": petition.complainant_phone if show_personal else mask_phone(petition.complainant_phone),
+        "id_number": petition.complainant_id_number
+        if show_personal
+        else mask_id_number(petition.complainant_id_number),
+        "masked": not show_personal,
+    }
+    return render(
+        request,
+        "petitions/case_detail.html",
+        {
+            "petition": petition,
+            "complainant": complainant,
+            "events": list(events_for_user(user, petition)),
+            "attachments": list(petition.attachments.all()),
+            "parts": list(petition.assignments.select_related("unit")),
+            "panels": panels,
+            "pending_extension": pending,
+        },
+    )
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _case_page(request, petition_get_for_user(request.user, pk))
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+    action = ACTIONS.get(verb)
+    if action is None:
+        raise Http404
+    petition = petition_get_for_user(request.user, pk)
+    units = list(units_for_routing(petition).exclude(pk=petition.holder_unit_id)) if action.needs_units else []
+    form = _action_form(verb, petition, units, data=request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            action.call(petition_id=petition.pk, actor=request.user, version=data["version"], data=data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+            return redirect("petitions:case", pk=petition.pk)
+        else:
+            messages.success(request, action.done)
+            return redirect(reverse("petitions:case", kwargs={"pk": petition.pk}) + "#timeline")
+    return _case_page(request, petition, bound=(verb, form))
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    petition = petition_get_for_user(request.user, pk)
+    attachment = get_object_or_404(petition.attachments, pk=attachment_pk)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )

@@ -1,0 +1,108 @@
+"""A village clerk logs a walk-in with the keyboard only and prints the receipt."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from petitions.models import Petition
+from petitions.services import query_code_matches
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, live_server, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/staff/$"))
+
+
+def focused(page) -> str:
+    return page.evaluate("document.activeElement.name || document.activeElement.type")
+
+
+def test_a_village_clerk_logs_a_walk_in_with_the_keyboard_and_gets_the_receipt(
+    live_server, world, categories, password, page, screenshot
+):
+    sign_in(page, live_server, "clerk", password)
+    page.locator("header nav a[href='/staff/intake/']").click()
+    page.wait_for_url(re.compile(r"/staff/intake/$"))
+
+    # The cursor starts in the first field; Tab walks the form top to bottom.
+    assert focused(page) == "complainant_name"
+    page.keyboard.type("字红梅")
+    page.keyboard.press("Tab")
+    assert focused(page) == "complainant_phone"
+    page.keyboard.type("13800138000")
+    page.keyboard.press("Tab")
+    assert focused(page) == "complainant_id_number"
+    page.keyboard.press("Tab")
+    assert focused(page) == "anonymous"
+    page.keyboard.press("Tab")
+    assert focused(page) == "category"
+    page.keyboard.press("ArrowDown")  # the first category: 基础设施
+    page.keyboard.press("Tab")
+    assert focused(page) == "title"
+    page.keyboard.type("村道塌方")
+    page.keyboard.press("Tab")
+    assert focused(page) == "content"
+    page.keyboard.type("东一村三组村道雨后塌方，车辆无法通行。")
+    page.keyboard.press("Tab")
+    assert focused(page) == "region"
+    assert page.locator("select[name=region] option:checked").inner_text() == "东一村"
+    page.keyboard.press("Tab")
+    assert focused(page) == "channel"
+    assert page.locator("select[name=channel]").input_value() == "visit"
+    for _ in range(4):  # files, settled on the spot, how it was settled, the button
+        page.keyboard.press("Tab")
+    assert focused(page) == "submit"
+    screenshot(page, "10-intake-form")
+
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/staff/cases/\d+/receipt/$"))
+    petition = Petition.objects.get()
+    assert petition.category.code == "infrastructure" and petition.region == world.region("东一村")
+    assert petition.channel == "visit" and petition.complainant_name == "字红梅"
+    assert page.locator("#tracking-number").inner_text() == petition.tracking_number
+    code = page.locator("#query-code").inner_text()
+    assert re.fullmatch(r"\d{8}", code) and query_code_matches(petition, code)
+    assert page.locator("#print").is_visible()
+    screenshot(page, "11-receipt")
+
+    page.emulate_media(media="print")
+    assert not page.locator("header.site-header").is_visible()
+    assert not page.locator("#print").is_visible()
+    screenshot(page, "12-receipt-print")
+    page.emulate_media(media="screen")
+
+    page.reload()
+    assert page.locator("#tracking-number").inner_text() == petition.tracking_number
+    assert page.locator("#query-code").count() == 0 and page.locator("#query-code-gone").is_visible()
+
+    page.locator(f"a[href='/staff/cases/{petition.pk}/']").first.click()
+    page.wait_for_url(re.compile(rf"/staff/cases/{petition.pk}/$"))
+    assert page.locator("#action-accept").count() == 0 and page.locator("#action-settle").is_visible()
+    assert page.locator("#timeline [data-verb=registered]").is_visible()
+    screenshot(page, "14-case-page-clerk")
+    page.locator("header nav a[href='/staff/cases/']").click()
+    page.wait_for_url(re.compile(r"/staff/cases/$"))
+    assert page.locator(f"tr[data-case='{petition.pk}']").is_visible()
+    screenshot(page, "15-case-list")
+
+
+def test_the_intake_form_shows_errors_next_to_the_fields_and_fits_a_phone(
+    live_server, world, categories, password, phone, screenshot
+):
+    sign_in(phone, live_server, "clerk", password)
+    phone.goto(f"{live_server.url}/staff/intake/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
+    phone.locator("button[type=submit].primary").click()
+    phone.wait_for_load_state()
+    assert phone.locator("#field-id_content .field-error").inner_text() == "该字段是必填项。"
+    assert phone.locator("#field-id_title .field-error").is_visible()
+    assert phone.evaluate("document.activeElement.name") == "category", "the cursor waits at the first error"
+    assert Petition.objects.count() == 0
+    screenshot(phone, "13-intake-errors-phone")
