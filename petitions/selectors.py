@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from petitions.models import OPEN_STATUSES, Assignment, ExtensionRequest, Petition, PetitionEvent, Status
-from stations.models import Membership, User
+from stations.models import Membership, Unit, User
 from stations.selectors import scope_for, within_q
 
 Role = Membership.Role
@@ -48,10 +48,16 @@ def petition_list_for_user(user: User) -> QuerySet[Petition]:
 
 
 def queue_for_user(user: User) -> QuerySet[Petition]:
-    """ "My queue": open cases my units must act on now, due soonest first (overdue on top)."""
+    """ "My queue": open cases my units must act on now, due soonest first (overdue on top).
+
+    A desk's clerks also follow the open cases they took in (the village queue), though the
+    township centre holds them."""
     scope = scope_for(user)
-    mine = Q(holder_unit_id__in=scope.unit_ids) | Exists(
-        Assignment.objects.filter(petition=OuterRef("pk"), unit_id__in=scope.unit_ids, active=True)
+    desks = [unit for unit, roles in scope.unit_roles.items() if Role.CLERK in roles]
+    mine = (
+        Q(holder_unit_id__in=scope.unit_ids)
+        | Q(intake_unit_id__in=desks)
+        | Exists(Assignment.objects.filter(petition=OuterRef("pk"), unit_id__in=scope.unit_ids, active=True))
     )
     if scope.everything:
         mine = Q()
@@ -79,9 +85,12 @@ def personal_data_visible(user: User, petition: Petition) -> bool:
     scope = scope_for(user)
     if scope.everything or scope.covers(petition.region_code, scope.case_prefixes):
         return True
-    return bool(
-        scope.roles_in(petition.intake_unit_id) & DESK_ROLES or scope.roles_in(petition.holder_unit_id) & ACTING_ROLES
-    )
+    if scope.roles_in(petition.intake_unit_id) & DESK_ROLES or scope.roles_in(petition.holder_unit_id) & ACTING_ROLES:
+        return True
+    # A unit that led the case before (the centre that accepted and routed it) still
+    # follows it up with the resident; co-handling units see the data masked.
+    acting = [unit for unit, roles in scope.unit_roles.items() if roles & ACTING_ROLES]
+    return bool(acting) and petition.assignments.filter(role=Assignment.Role.LEAD, unit_id__in=acting).exists()
 
 
 def _acts_for(user: User, unit_id: int | None) -> bool:
@@ -115,9 +124,13 @@ def allowed_actions(user: User, petition: Petition) -> set[str]:
         actions |= {"assign", "transfer"}
     if status == Status.IN_PROGRESS and holder:
         actions.add("return")
-    if status in (Status.ACCEPTED, Status.IN_PROGRESS) and holder:
-        if petition.extended_days == 0 and not _pending_extension(petition):
-            actions.add("request-extension")
+    if (
+        status in (Status.ACCEPTED, Status.IN_PROGRESS)
+        and holder
+        and petition.extended_days == 0
+        and not _pending_extension(petition)
+    ):
+        actions.add("request-extension")
     if status in (Status.ACCEPTED, Status.IN_PROGRESS, Status.UNDER_REVIEW) and holder:
         # The unit holding an accepted case may answer it itself, without assigning it on.
         actions.add("reply")
@@ -145,3 +158,13 @@ def _co_handles(user: User, petition: Petition) -> bool:
     return Assignment.objects.filter(
         petition=petition, unit_id__in=units, role=Assignment.Role.CO, active=True, replied_at__isnull=True
     ).exists()
+
+
+def units_for_routing(petition: Petition) -> QuerySet[Unit]:
+    """The units a case may be assigned or transferred to (交办 / 转办): the active units of
+    its county, ordered by region so a page can group them."""
+    return (
+        Unit.objects.filter(within_q("region__code", [petition.region_code[:6]]), is_active=True)
+        .select_related("region")
+        .order_by("region__code", "kind", "name")
+    )

@@ -196,3 +196,15 @@ def test_satisfied_closes_and_a_second_rating_is_refused(world, register):
     assert events(case)[-2:] == ["rated", "closed"]
     with pytest.raises(InvalidState):
         services.petition_rate(petition_id=case.pk, actor=None, satisfaction="unsatisfied")
+
+
+def test_a_village_clerks_queue_holds_the_open_cases_of_their_desk(world, register):
+    from petitions.selectors import queue_for_user
+
+    mine = register().petition
+    theirs = register(actor="other_clerk", region=world.region("西一村")).petition
+    assert list(queue_for_user(world.users["clerk"])) == [mine]
+    assert list(queue_for_user(world.users["handler"])) == [mine]
+    assert list(queue_for_user(world.users["other_clerk"])) == [theirs]
+    services.petition_settle(petition_id=mine.pk, actor=world.users["clerk"], text="当场调解")
+    assert list(queue_for_user(world.users["clerk"])) == []
