@@ -52,7 +52,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from config.errors import InvalidState, NotPermitted, StaleVersion
 from petitions.deadlines import deadline_add
@@ -177,7 +177,7 @@ def _require(actor: User, petition: Petition, action: str) -> None:
     if action in _actions_in_state(petition):
         raise NotPermitted(_("You may not take this action on this case."))
     raise InvalidState(
-        _("This case is %(status)s: it cannot be %(action)s now.")
+        _("The case is “%(status)s”: you cannot %(action)s it now.")
         % {"status": petition.get_status_display(), "action": _ACTION_NAMES.get(action, action)}
     )
 
@@ -201,21 +201,20 @@ def _actions_in_state(petition: Petition) -> set[str]:
 
 
 _ACTION_NAMES = {
-    "accept": gettext_lazy("accepted"),
-    "reject": gettext_lazy("rejected"),
-    "assign": gettext_lazy("assigned"),
-    "transfer": gettext_lazy("transferred"),
-    "return": gettext_lazy("returned"),
-    "request-extension": gettext_lazy("extended"),
-    "approve-extension": gettext_lazy("extended"),
-    "refuse-extension": gettext_lazy("extended"),
-    "reply": gettext_lazy("replied to"),
-    "co-reply": gettext_lazy("replied to"),
-    "close": gettext_lazy("closed"),
-    "settle": gettext_lazy("settled"),
-    "rate": gettext_lazy("rated"),
-    "review": gettext_lazy("reviewed"),
-    "note": gettext_lazy("annotated"),
+    "accept": pgettext_lazy("case action", "accept"),
+    "reject": pgettext_lazy("case action", "decline"),
+    "assign": pgettext_lazy("case action", "assign"),
+    "transfer": pgettext_lazy("case action", "transfer"),
+    "return": pgettext_lazy("case action", "return"),
+    "request-extension": pgettext_lazy("case action", "request an extension"),
+    "approve-extension": pgettext_lazy("case action", "approve the extension"),
+    "refuse-extension": pgettext_lazy("case action", "refuse the extension"),
+    "reply": pgettext_lazy("case action", "reply"),
+    "co-reply": pgettext_lazy("case action", "reply"),
+    "close": pgettext_lazy("case action", "close"),
+    "settle": pgettext_lazy("case action", "settle on the spot"),
+    "rate": pgettext_lazy("case action", "rate"),
+    "note": pgettext_lazy("case action", "add a note"),
 }
 
 

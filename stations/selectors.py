@@ -163,9 +163,7 @@ def intake_units_of(user: User) -> list[Unit]:
 
 def intake_unit_in(region: Region) -> Unit | None:
     """The intake centre or station of exactly this region."""
-    return (
-        Unit.objects.filter(region=region, kind=Unit.Kind.INTAKE, is_active=True).select_related("region").first()
-    )
+    return Unit.objects.filter(region=region, kind=Unit.Kind.INTAKE, is_active=True).select_related("region").first()
 
 
 def intake_unit_above(region: Region) -> Unit | None:
