@@ -31,6 +31,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_county
+	$(BIN)/python manage.py demo_cases
 	@echo ""
 	@echo "  Suqiu is starting at  http://127.0.0.1:$(PORT)/   (staff sign-in: http://127.0.0.1:$(PORT)/accounts/login/)"
 	@echo "  Stop with Ctrl-C. Data is kept in var/."

@@ -5,12 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from config.views import healthz
-from petitions.api import PetitionViewSet
+from petitions.api import CategoryViewSet, PetitionViewSet
 from stations.api import RegionViewSet, TokenView, UnitViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("units", UnitViewSet, basename="unit")
+router.register("categories", CategoryViewSet, basename="category")
 router.register("petitions", PetitionViewSet, basename="petition")
 
 api_v1 = [

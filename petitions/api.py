@@ -17,13 +17,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from petitions.filters import PetitionFilter
-from petitions.models import Petition
+from petitions.models import Category, Petition
 from petitions.selectors import events_for_user, petition_get_for_user, petition_list_for_user
 from petitions.serializers import (
     AcceptInput,
     AssignInput,
     AttachmentInput,
     AttachmentSerializer,
+    CategorySerializer,
     CloseInput,
     DecisionInput,
     ErrorSerializer,
@@ -369,3 +370,18 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return FileResponse(
             found.file.open("rb"), as_attachment=True, filename=found.original_name, content_type=found.content_type
         )
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Categories"), description=_("The active categories with their default deadlines.")),
+    retrieve=extend_schema(summary=_("One category, by code")),
+)
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Categories are reference data: every signed-in caller sees all active ones."""
+
+    serializer_class = CategorySerializer
+    lookup_field = "code"
+    pagination_class = None
+
+    def get_queryset(self):
+        return Category.objects.filter(is_active=True).order_by("sort_order", "code")

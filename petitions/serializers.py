@@ -388,3 +388,24 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     code = serializers.CharField()
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True, help_text=_("The name in the language of the request."))
+
+    class Meta:
+        model = Category
+        fields = [
+            "code",
+            "name",
+            "name_zh",
+            "name_en",
+            "competent_unit_kind",
+            "confidential",
+            "day_type",
+            "acceptance_days",
+            "handling_days",
+            "extension_max_days",
+            "review_request_days",
+            "review_days",
+        ]

@@ -94,3 +94,14 @@ def test_a_code_is_unique():
     with pytest.raises(ValidationError) as caught:
         new_category(code="land").full_clean()
     assert "code" in caught.value.message_dict
+
+
+def test_the_categories_api_lists_codes_and_deadlines_in_the_callers_language(api, world, categories):
+    api.force_authenticate(world.users["clerk"])
+    rows = api.get("/api/v1/categories/").json()
+    assert [row["code"] for row in rows][:2] == ["infrastructure", "social_security"]
+    assert len(rows) == 9
+    land = api.get("/api/v1/categories/land/").json()
+    assert land["name"] == "土地问题" and land["acceptance_days"] == 15 and land["handling_days"] == 60
+    api.cookies["suqiu_language"] = "en"
+    assert api.get("/api/v1/categories/land/").json()["name"] == "Land"
