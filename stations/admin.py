@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from stations.models import Membership, Region, Unit, User
+from stations.models import Membership, ReceptionSlot, Region, Unit, User
 
 
 class RolesOfStaffInline(admin.TabularInline):
@@ -60,3 +60,13 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__full_name", "unit__name"]
     autocomplete_fields = ["user", "unit"]
     list_select_related = ["user", "unit"]
+
+
+@admin.register(ReceptionSlot)
+class ReceptionSlotAdmin(admin.ModelAdmin):
+    list_display = ["who", "region", "frequency", "days", "start_time", "end_time", "place", "is_active"]
+    list_filter = ["frequency", "is_active", "region__level"]
+    search_fields = ["who", "place", "region__name", "region__code"]
+    autocomplete_fields = ["region"]
+    list_select_related = ["region"]
+    list_editable = ["is_active"]

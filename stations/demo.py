@@ -170,4 +170,72 @@ def load_demo_county() -> list[DemoLogin]:
             staff.add(f"clerk_{village.code}", f"{village.name}办理员", desk, Role.CLERK)
             if first and v == 0:
                 staff.add("clerk", "字红梅", desk, Role.CLERK, show=True)
+    load_demo_reception_schedule(county)
     return staff.logins
+
+
+def load_demo_reception_schedule(county: Region) -> None:
+    """The county's reception schedule from seeds 001 and 003: the commission's leaders
+    receive residents on the 15th of every month, a township commission secretary the same
+    day, a party committee member is on duty every working day, and cadres receive at the
+    market on market days (逢2、5、8). Kept as it is when already there."""
+    from datetime import time
+
+    from stations.models import ReceptionSlot
+
+    if ReceptionSlot.objects.filter(region__code__startswith=county.code[:6]).exists():
+        return
+    Frequency = ReceptionSlot.Frequency
+    township = Region.objects.filter(parent=county).order_by("code").first()
+    slots = [
+        (
+            county,
+            "县纪委领导班子成员（含纪委常委）",
+            "县纪委监委信访接待室",
+            Frequency.MONTHLY,
+            "15",
+            (9, 0),
+            (17, 0),
+            "",
+        ),
+        (county, "县级领导干部（轮流）", "县群众诉求中心接待大厅", Frequency.MONTHLY, "15", (9, 0), (12, 0), ""),
+        (county, "县群众诉求中心值班人员", "县群众诉求中心接待大厅", Frequency.WORKING_DAYS, "", (8, 30), (17, 30), ""),
+    ]
+    if township is not None:
+        slots += [
+            (township, "乡镇纪委书记", f"{township.name}群众诉求中心", Frequency.MONTHLY, "15", (9, 0), (17, 0), ""),
+            (
+                township,
+                "党委委员（值周轮流）",
+                f"{township.name}群众工作办公室",
+                Frequency.WORKING_DAYS,
+                "",
+                (8, 30),
+                (17, 30),
+                "",
+            ),
+            (
+                township,
+                "驻村干部",
+                f"{township.name}场镇便民服务点",
+                Frequency.MARKET,
+                "2,5,8",
+                (8, 0),
+                (12, 0),
+                "赶集日现场接待",
+            ),
+        ]
+    for n, (region, who, place, frequency, days, start, end, note) in enumerate(slots):
+        slot = ReceptionSlot(
+            region=region,
+            who=who,
+            place=place,
+            frequency=frequency,
+            days=days,
+            start_time=time(*start),
+            end_time=time(*end),
+            note=note,
+            sort_order=n,
+        )
+        slot.full_clean()
+        slot.save()

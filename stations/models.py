@@ -195,3 +195,89 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class ReceptionSlot(models.Model):
+    """A standing reception arrangement (接访安排): which leader or duty officer receives
+    residents, where and when — a leaders' reception day (领导接访日), the daily duty roster
+    (值班), or the market days (赶集日) when cadres receive at the market town."""
+
+    class Frequency(models.TextChoices):
+        MONTHLY = "monthly", _("on these days of every month")
+        MARKET = "market", _("on market days (dates ending in these digits)")
+        WORKING_DAYS = "working_days", _("every working day")
+
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.CASCADE,
+        related_name="reception_slots",
+        help_text=_("The county or township whose residents are received."),
+    )
+    who = models.CharField(
+        _("who receives"), max_length=120, help_text=_("A role, e.g. 县纪委领导班子成员; no personal phone numbers.")
+    )
+    place = models.CharField(_("where"), max_length=200)
+    frequency = models.CharField(_("when"), max_length=12, choices=Frequency.choices)
+    days = models.CharField(
+        _("days"),
+        max_length=40,
+        blank=True,
+        validators=[RegexValidator(r"^\d{1,2}(,\d{1,2})*$", _("Days as numbers separated by commas, e.g. 2,5,8."))],
+        help_text=_("Days of the month (e.g. 15), or the last digits of market days (e.g. 2,5,8)."),
+    )
+    start_time = models.TimeField(_("from"), null=True, blank=True)
+    end_time = models.TimeField(_("until"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("shown to residents"), default=True)
+
+    class Meta:
+        verbose_name = _("reception arrangement")
+        verbose_name_plural = _("reception schedule")
+        ordering = ["region__code", "sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(frequency__in=["monthly", "market", "working_days"]),
+                name="reception_frequency_valid",
+                violation_error_message=_("Unknown frequency."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(frequency="working_days") | ~models.Q(days=""),
+                name="reception_days_given",
+                violation_error_message=_("Say on which days."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} · {self.who} · {self.when}"
+
+    @property
+    def day_list(self) -> list[int]:
+        return [int(day) for day in self.days.split(",") if day]
+
+    @property
+    def when(self) -> str:
+        """The days in words, e.g. 每月15日 / 逢2、5、8日 (赶集日)."""
+        days = "、".join(str(day) for day in self.day_list)
+        if self.frequency == self.Frequency.MONTHLY:
+            return _("day %(days)s of every month") % {"days": days}
+        if self.frequency == self.Frequency.MARKET:
+            return _("market days (dates ending in %(days)s)") % {"days": days}
+        return str(_("every working day"))
+
+    def clean(self) -> None:
+        super().clean()
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": _("The reception ends after it starts.")})
+        if self.frequency == self.Frequency.WORKING_DAYS or not self.days:
+            return
+        try:
+            days = self.day_list
+        except ValueError:
+            return  # the field validator has said why
+        low, top = (1, 31) if self.frequency == self.Frequency.MONTHLY else (0, 9)
+        if any(day < low or day > top for day in days):
+            raise ValidationError(
+                {"days": _("Each day must be between %(low)d and %(top)d.") % {"low": low, "top": top}}
+            )
