@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from config.env import envbool, envint, envlist, envstr
@@ -158,6 +159,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "stations.tasks.purge_old_sign_in_records",
         "schedule": timedelta(days=1),
     },
+    # The jobs that keep every case moving (docs/jobs.md); times are China time.
+    "remind-due-soon": {"task": "petitions.tasks.remind_due_soon", "schedule": crontab(minute=0, hour=8)},
+    "escalate-overdue": {"task": "petitions.tasks.escalate_overdue", "schedule": crontab(minute=5)},
+    "close-unrated-replies": {"task": "petitions.tasks.close_unrated_replies", "schedule": crontab(minute=0, hour=2)},
+    "chase-co-handling-units": {
+        "task": "petitions.tasks.chase_co_handling_units",
+        "schedule": crontab(minute=30, hour=8),
+    },
+    "chase-pending-extensions": {
+        "task": "petitions.tasks.chase_pending_extensions",
+        "schedule": crontab(minute=0, hour=9),
+    },
+    "mark-unanswered-notices": {"task": "petitions.tasks.mark_unanswered_notices", "schedule": crontab(minute=15)},
 }
 
 # --- Sign-in, lockout and passwords -----------------------------------------------------
@@ -257,4 +271,32 @@ LOGGING = {
 # --- The portal -------------------------------------------------------------------------
 SUQIU_SITE_NAME = _("Suqiu grievance portal")
 SUQIU_MAX_ATTACHMENT_BYTES = envint("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+
+# --- Deadlines, supervision and notifications (docs/jobs.md) ----------------------------
+# Remind the holding unit this many working days before a deadline, and on the day (0).
+SUQIU_REMIND_WORKING_DAYS = [int(days) for days in envlist("REMIND_WORKING_DAYS", ["3", "0"])]
+SUQIU_NOTICE_DAYS = envint("NOTICE_DAYS", 5)  # working days to answer a supervision notice
+SUQIU_EXTENSION_CHASE_DAYS = envint("EXTENSION_CHASE_DAYS", 2)  # working days before supervisors are chased
+SUQIU_JOB_BATCH_SIZE = envint("JOB_BATCH_SIZE", 500)  # ids a sweep reads at a time
+SUQIU_SITE_URL = envstr("SITE_URL", "")  # prefixed to links in SMS and e-mail
+EMAIL_HOST = envstr("EMAIL_HOST")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "suqiu@localhost")
+SUQIU_SMS_BACKEND = envstr("SUQIU_SMS_BACKEND", "petitions.notifications.LoggingBackend")
+SUQIU_EMAIL_BACKEND = envstr(
+    "SUQIU_EMAIL_BACKEND",
+    "petitions.notifications.DjangoEmailBackend" if EMAIL_HOST else "petitions.notifications.LoggingBackend",
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- The resident portal: rate limits (django-ratelimit, counted in the default cache) -----
+# Redis when REDIS_URL is set; the local LocMemCache counts per process only (fine for one).
+SUQIU_LOOKUP_RATE_PER_ADDRESS = envstr("LOOKUP_RATE_PER_ADDRESS", "60/h")
+SUQIU_LOOKUP_RATE_PER_CASE = envstr("LOOKUP_RATE_PER_CASE", "10/h")
+SUQIU_SUBMIT_RATE_PER_ADDRESS = envstr("SUBMIT_RATE_PER_ADDRESS", "10/h")
+# Behind a proxy, the header that carries the resident's address, e.g. HTTP_X_REAL_IP
+# (set by the proxy, never by the client); unset: REMOTE_ADDR.
+RATELIMIT_IP_META_KEY = envstr("RATELIMIT_IP_META_KEY") or None

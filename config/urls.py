@@ -5,7 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from config.views import healthz
-from petitions.api import CategoryViewSet, PetitionViewSet
+from grievances.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
+from petitions.api import CategoryViewSet, PetitionViewSet, SupervisionNoticeViewSet
 from stations.api import RegionViewSet, TokenView, UnitViewSet
 
 router = DefaultRouter()
@@ -13,9 +14,14 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("units", UnitViewSet, basename="unit")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("petitions", PetitionViewSet, basename="petition")
+router.register("supervision-notices", SupervisionNoticeViewSet, basename="supervision-notice")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("public/petitions/", PublicSubmitView.as_view(), name="api-public-submit"),
+    path("public/lookup/", PublicLookupView.as_view(), name="api-public-lookup"),
+    path("public/rate/", PublicRateView.as_view(), name="api-public-rate"),
+    path("public/review/", PublicReviewView.as_view(), name="api-public-review"),
     *router.urls,
 ]
 

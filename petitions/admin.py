@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from petitions.models import Category, Holiday
+from petitions.models import Category, DeadlineMiss, Escalation, Holiday, NotificationRoute, SupervisionNotice
 
 
 @admin.register(Category)
@@ -44,3 +44,30 @@ class HolidayAdmin(admin.ModelAdmin):
         # What an administrator enters or corrects is theirs: the library sync must not undo it.
         obj.source = Holiday.Source.ADMIN
         super().save_model(request, obj, form, change)
+
+
+@admin.register(NotificationRoute)
+class NotificationRouteAdmin(admin.ModelAdmin):
+    list_display = ["event", "audience", "channel", "active"]
+    list_editable = ["active"]
+    list_filter = ["event", "audience", "channel", "active"]
+
+
+@admin.register(SupervisionNotice)
+class SupervisionNoticeAdmin(admin.ModelAdmin):
+    list_display = ["petition", "unit", "severity", "created_at", "due_at", "read_at", "answered_at", "missed_at"]
+    list_filter = ["severity"]
+    raw_id_fields = ["petition", "unit", "issued_by", "issuing_unit", "read_by", "answered_by"]
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ["petition", "level", "kind", "from_unit", "to_unit", "created_at"]
+    raw_id_fields = ["petition", "from_unit", "to_unit"]
+
+
+@admin.register(DeadlineMiss)
+class DeadlineMissAdmin(admin.ModelAdmin):
+    list_display = ["unit", "petition", "kind", "due_at", "missed_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["unit", "petition"]

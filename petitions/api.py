@@ -30,6 +30,9 @@ from petitions.serializers import (
     ErrorSerializer,
     EventSerializer,
     NoteInput,
+    NoticeAnswerInput,
+    NoticeIssueInput,
+    NoticeSerializer,
     PetitionDetailSerializer,
     PetitionRowSerializer,
     RateInput,
@@ -385,3 +388,85 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Category.objects.filter(is_active=True).order_by("sort_order", "code")
+
+
+# --- Supervision notices (督办单) ---------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Supervision notices"),
+        description=_(
+            "Notices to your units, and every notice on a case in the regions you supervise. "
+            "overdue=true lists those past their deadline with no answer (the commission's list)."
+        ),
+        parameters=[OpenApiParameter("overdue", OpenApiTypes.BOOL)],
+        tags=["supervision notices"],
+    ),
+    retrieve=extend_schema(
+        summary=_("One supervision notice"),
+        description=_("Opening it as staff of the unit it is addressed to records when the unit read it."),
+        responses={200: NoticeSerializer, 404: _NOT_FOUND},
+        tags=["supervision notices"],
+    ),
+    create=extend_schema(
+        summary=_("Issue a supervision notice (督办)"),
+        request=NoticeIssueInput,
+        responses={201: NoticeSerializer, 400: _FIELD_ERRORS, 403: _NOT_PERMITTED, 404: _NOT_FOUND},
+        tags=["supervision notices"],
+    ),
+)
+class SupervisionNoticeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Supervision notices: a supervisor issues one, the unit opens and answers it."""
+
+    serializer_class = NoticeSerializer
+    filterset_class = None
+
+    def get_queryset(self):
+        from petitions.selectors import notices_unanswered_overdue_for, notices_visible_to
+
+        if getattr(self, "swagger_fake_view", False):
+            from petitions.models import SupervisionNotice
+
+            return SupervisionNotice.objects.none()
+        if self.request.query_params.get("overdue") in ("true", "1"):
+            return notices_unanswered_overdue_for(self.request.user)
+        return notices_visible_to(self.request.user).order_by("-created_at", "-id")
+
+    def create(self, request):
+        from petitions.services import notice_issue
+
+        serializer = NoticeIssueInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        petition = petition_get_for_user(request.user, data["petition"].pk)
+        notice = notice_issue(
+            petition_id=petition.pk, actor=request.user, text=data["text"], unit=data.get("unit"), days=data.get("days")
+        )
+        return Response(NoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, pk=None):
+        from petitions.selectors import notice_get_for_user
+        from petitions.services import notice_open
+
+        notice = notice_get_for_user(request.user, pk)
+        notice_open(notice_id=notice.pk, actor=request.user)
+        return Response(NoticeSerializer(notice_get_for_user(request.user, pk)).data)
+
+    @extend_schema(
+        summary=_("Answer the notice"),
+        description=_("The unit's written explanation, once."),
+        request=NoticeAnswerInput,
+        responses={200: NoticeSerializer, 400: _FIELD_ERRORS, 403: _NOT_PERMITTED, 404: _NOT_FOUND, 409: _CONFLICT},
+        tags=["supervision notices"],
+    )
+    @action(detail=True, methods=["post"], url_path="answer")
+    def answer(self, request, pk=None):
+        from petitions.selectors import notice_get_for_user
+        from petitions.services import notice_answer
+
+        notice = notice_get_for_user(request.user, pk)
+        serializer = NoticeAnswerInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        notice_answer(notice_id=notice.pk, actor=request.user, text=serializer.validated_data["answer"])
+        return Response(NoticeSerializer(notice_get_for_user(request.user, pk)).data)

@@ -168,3 +168,106 @@ def units_for_routing(petition: Petition) -> QuerySet[Unit]:
         .select_related("region")
         .order_by("region__code", "kind", "name")
     )
+
+
+# --- Supervision notices and notifications (the jobs issue) ----------------------------------
+
+
+def can_issue_notice(user: User, petition: Petition) -> bool:
+    """Supervisors of the case's region (and administrators) may issue a supervision notice on
+    an open or replied case."""
+    scope = scope_for(user)
+    if not user.is_authenticated or petition.status in (Status.CLOSED, Status.REJECTED):
+        return False
+    if scope.everything:
+        return True
+    supervising = [
+        unit_id for unit_id, roles in scope.unit_roles.items() if Role.SUPERVISOR in roles or Role.LEADER in roles
+    ]
+    return bool(supervising) and _supervises(user, petition)
+
+
+def notice_member_roles(user: User, notice) -> frozenset[str]:
+    """The roles the user holds in the unit the notice is addressed to."""
+    return scope_for(user).roles_in(notice.unit_id)
+
+
+def notices_visible_to(user: User):
+    """Notices addressed to the user's units, and every notice on a case in the subtrees the
+    user supervises or leads."""
+    from petitions.models import SupervisionNotice
+
+    scope = scope_for(user)
+    notices = SupervisionNotice.objects.select_related("petition", "unit", "issuing_unit", "issued_by")
+    if scope.everything:
+        return notices
+    member_of = [unit_id for unit_id, roles in scope.unit_roles.items() if roles - {Role.OBSERVER}]
+    return notices.filter(Q(unit_id__in=member_of) | within_q("petition__region_code", scope.case_prefixes))
+
+
+def notice_get_for_user(user: User, pk: int):
+    """One notice in the user's view, or 404."""
+    from petitions.models import SupervisionNotice
+
+    try:
+        return notices_visible_to(user).get(pk=pk)
+    except (SupervisionNotice.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def notices_unanswered_overdue_for(user: User):
+    """The commission's list (逾期未反馈): notices past their deadline with no answer, in the
+    subtrees the user supervises."""
+    from django.utils import timezone
+
+    scope = scope_for(user)
+    notices = notices_visible_to(user).filter(answered_at=None, due_at__lt=timezone.now())
+    if not scope.everything:
+        notices = notices.filter(within_q("petition__region_code", scope.case_prefixes))
+    return notices.order_by("due_at", "id")
+
+
+def notification_recipients(audience: str, *, petition: Petition, unit: Unit | None) -> list[User]:
+    """The active staff an audience of the routing table names, for one case and unit."""
+    from stations import codes
+
+    staff_roles = [Role.CLERK, Role.HANDLER, Role.LEADER, Role.SUPERVISOR]
+    users = User.objects.filter(is_active=True)
+    if audience == "holder_unit_staff":
+        if unit is None:
+            return []
+        users = users.filter(memberships__unit=unit, memberships__role__in=staff_roles)
+    elif audience == "supervisors_of_region":
+        code = unit.region.code if unit is not None else petition.region_code
+        users = users.filter(
+            memberships__role=Role.SUPERVISOR,
+            memberships__unit__is_active=True,
+            memberships__unit__region__code__in=[*codes.ancestor_codes(code), code],
+        )
+    elif audience == "intake_desk":
+        if petition.intake_unit_id is None:
+            return []
+        users = users.filter(memberships__unit_id=petition.intake_unit_id, memberships__role__in=DESK_ROLES)
+    elif audience == "commission":
+        users = users.filter(
+            memberships__unit__kind=Unit.Kind.COMMISSION,
+            memberships__unit__is_active=True,
+            memberships__unit__region__code=codes.pad(petition.region_code[:6]),
+            memberships__role__in=staff_roles,
+        )
+    else:
+        return []
+    return list(users.distinct().order_by("pk"))
+
+
+def notifications_for(user: User):
+    """The user's in-app notifications, newest first."""
+    from petitions.models import Notification
+
+    return Notification.objects.filter(user=user, channel="in_app").select_related("petition")
+
+
+def unread_notification_count(user: User) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return notifications_for(user).filter(read_at=None).count()

@@ -409,3 +409,52 @@ class CategorySerializer(serializers.ModelSerializer):
             "review_request_days",
             "review_days",
         ]
+
+
+# --- Supervision notices (督办单) ---------------------------------------------------------------
+
+
+class NoticeIssueInput(serializers.Serializer):
+    petition = serializers.PrimaryKeyRelatedField(queryset=Petition.objects.all(), help_text=_("The case (id)."))
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=_units(), required=False, allow_null=True, help_text=_("The unit (id); the holding unit if left out.")
+    )
+    text = serializers.CharField(max_length=4000, help_text=_("What the unit must do."))
+    days = serializers.IntegerField(required=False, min_value=1, max_value=30, help_text=_("Working days to answer."))
+
+
+class NoticeAnswerInput(serializers.Serializer):
+    answer = serializers.CharField(max_length=4000, help_text=_("The written explanation."))
+
+
+class NoticeSerializer(serializers.ModelSerializer):
+    petition = serializers.SerializerMethodField()
+    unit = UnitRefSerializer(read_only=True)
+    issuing_unit = UnitRefSerializer(read_only=True, allow_null=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    class Meta:
+        from petitions.models import SupervisionNotice
+
+        model = SupervisionNotice
+        fields = [
+            "id",
+            "petition",
+            "unit",
+            "issuing_unit",
+            "severity",
+            "text",
+            "created_at",
+            "due_at",
+            "read_at",
+            "answer",
+            "answered_at",
+            "missed_at",
+            "overdue",
+        ]
+
+    @extend_schema_field(
+        {"type": "object", "properties": {"id": {"type": "integer"}, "tracking_number": {"type": "string"}}}
+    )
+    def get_petition(self, notice) -> dict:
+        return {"id": notice.petition_id, "tracking_number": notice.petition.tracking_number}

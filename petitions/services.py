@@ -61,14 +61,21 @@ from petitions.models import (
     Attachment,
     Category,
     Channel,
+    DayType,
+    DeadlineKind,
+    DeadlineMiss,
+    Escalation,
     ExtensionRequest,
     Holiday,
+    Notification,
+    NotificationRoute,
     Petition,
     PetitionEvent,
     Satisfaction,
     Status,
+    SupervisionNotice,
 )
-from petitions.selectors import allowed_actions
+from petitions.selectors import allowed_actions, can_issue_notice, notice_member_roles, notification_recipients
 from stations import codes
 from stations.models import Region, Unit, User
 from stations.selectors import intake_unit_above, intake_unit_in, intake_units_of, scope_for
@@ -999,3 +1006,549 @@ def holidays_sync(*, years: Iterable[int]) -> HolidaySyncResult:
     Years the library has no data for are left alone and reported in `years_without_data`.
     """
     return holidays_sync_into(Holiday, years=years)
+
+
+# --- Deadlines: reminders, escalation, closing unrated replies (the jobs) --------------------
+# Each function is called by a Celery job with ids (petitions/tasks.py, docs/jobs.md) and is
+# idempotent: it locks the row, re-checks that there is still something to do and returns None
+# (or 0 / False) when a re-run or another worker got there first. System actions have actor None.
+
+_ESCALATION_LEVELS = (Region.Level.TOWNSHIP, Region.Level.COUNTY)
+
+
+def _deadline_kind(petition: Petition) -> str | None:
+    """Which deadline `current_due_at` is, by the case's state."""
+    return {
+        Status.REGISTERED: DeadlineKind.ACCEPTANCE,
+        Status.ACCEPTED: DeadlineKind.HANDLING,
+        Status.IN_PROGRESS: DeadlineKind.HANDLING,
+        Status.UNDER_REVIEW: DeadlineKind.REVIEW,
+    }.get(petition.status)
+
+
+def _record_miss(unit: Unit, petition: Petition, kind: str, due_at, now) -> bool:
+    """Put a missed deadline on the unit's record, once (the constraint makes a re-run a no-op)."""
+    _miss, created = DeadlineMiss.objects.get_or_create(
+        unit=unit, petition=petition, kind=kind, due_at=due_at, defaults={"missed_at": now}
+    )
+    return created
+
+
+def county_commission_of(petition: Petition) -> Unit | None:
+    """The discipline commission of the case's county (where red supervision notices go)."""
+    return (
+        Unit.objects.filter(kind=Unit.Kind.COMMISSION, is_active=True, region__code=codes.pad(petition.region_code[:6]))
+        .select_related("region")
+        .order_by("pk")
+        .first()
+    )
+
+
+def _escalation_target(unit: Unit) -> Unit | None:
+    """The intake centre one level up (village → township → county), or None past the county."""
+    if codes.LEVELS.index(unit.region.level) <= codes.LEVELS.index(Region.Level.COUNTY):
+        return None
+    target = intake_unit_above(unit.region)
+    return target if target is not None and target.region.level in _ESCALATION_LEVELS else None
+
+
+@transaction.atomic
+def petition_escalate(*, petition_id: int, actor: User | None = None, now=None) -> Escalation | None:
+    """Move an overdue case up one level (超期上提), or past the county raise a red supervision
+    notice to the county commission (红色督办). The late unit's record keeps the miss and the
+    supervisors of its region are told.
+
+    The centre that receives the case gets the same number of days again, from now: a
+    registered case stays `registered` (the centre decides acceptance); an accepted or
+    in-progress case becomes `accepted` at the centre, which answers it or routes it again;
+    a review stays `under_review`. A case is escalated to a level once (a database constraint):
+    overdue again below a level it has already reached, it goes to the commission instead.
+    Returns None when nothing is overdue (a re-run, or another worker was first).
+    """
+    petition = _locked(petition_id, None)
+    now = now or timezone.now()
+    kind = _deadline_kind(petition)
+    missed_due = petition.current_due_at
+    if kind is None or missed_due is None or missed_due >= now:
+        return None
+    late = petition.holder_unit
+    _record_miss(late, petition, kind, missed_due, now)
+    target = _escalation_target(late)
+    if target is not None and petition.escalations.filter(level=target.region.level).exists():
+        target = None
+    if target is None:
+        return _escalate_to_commission(petition, late, kind, missed_due, now, actor)
+
+    category = petition.category
+    days = {
+        DeadlineKind.ACCEPTANCE: category.acceptance_days,
+        DeadlineKind.HANDLING: category.handling_days,
+        DeadlineKind.REVIEW: category.review_days,
+    }[kind]
+    new_due = deadline_add(now, days, category.day_type)
+    escalation = Escalation.objects.create(
+        petition=petition,
+        level=target.region.level,
+        kind=kind,
+        from_unit=late,
+        to_unit=target,
+        missed_due_at=missed_due,
+        created_at=now,
+    )
+    _move_lead(petition, target, now, None if kind == DeadlineKind.ACCEPTANCE else new_due)
+    if kind == DeadlineKind.ACCEPTANCE:
+        petition.acceptance_due_at = new_due
+    elif kind == DeadlineKind.HANDLING:
+        petition.due_at = new_due
+        petition.status = Status.ACCEPTED
+    petition.current_due_at = new_due
+    _save(petition, "holder_unit", "status", "acceptance_due_at", "due_at", "current_due_at")
+    _event(
+        petition,
+        Verb.ESCALATED,
+        actor,
+        from_unit=late,
+        to_unit=target,
+        created_at=now,
+        data={
+            "level": escalation.level,
+            "kind": kind,
+            "missed_due_at": missed_due.isoformat(),
+            "due_at": new_due.isoformat(),
+        },
+    )
+    notify(
+        NotificationRoute.Event.ESCALATED,
+        petition=petition,
+        unit=target,
+        region_of=late,
+        dedupe_key=f"escalation:{escalation.pk}",
+        now=now,
+    )
+    return escalation
+
+
+def _escalate_to_commission(petition: Petition, late: Unit, kind: str, missed_due, now, actor) -> Escalation | None:
+    commission = county_commission_of(petition)
+    if commission is None or petition.escalations.filter(level=Escalation.Level.COMMISSION).exists():
+        return None
+    escalation = Escalation.objects.create(
+        petition=petition,
+        level=Escalation.Level.COMMISSION,
+        kind=kind,
+        from_unit=late,
+        to_unit=commission,
+        missed_due_at=missed_due,
+        created_at=now,
+    )
+    notice = SupervisionNotice.objects.create(
+        petition=petition,
+        unit=commission,
+        severity=SupervisionNotice.Severity.RED,
+        text=_("%(unit)s let the %(kind)s deadline of %(due)s pass and there is no level above it to take the case.")
+        % {
+            "unit": late.name,
+            "kind": DeadlineKind(kind).label,
+            "due": timezone.localtime(missed_due).strftime("%Y-%m-%d %H:%M"),
+        },
+        due_at=deadline_add(now, settings.SUQIU_NOTICE_DAYS, DayType.WORKING),
+        created_at=now,
+    )
+    _save(petition)
+    _event(
+        petition,
+        Verb.ESCALATED,
+        actor,
+        from_unit=late,
+        to_unit=commission,
+        created_at=now,
+        data={
+            "level": escalation.level,
+            "kind": kind,
+            "missed_due_at": missed_due.isoformat(),
+            "notice": notice.pk,
+            "severity": notice.severity,
+        },
+    )
+    notify(NotificationRoute.Event.RED_NOTICE, petition=petition, unit=commission, dedupe_key=f"notice:{notice.pk}")
+    return escalation
+
+
+def remind_cutoff(now, stage: int):
+    """The end of the `stage`-th working day after today: deadlines up to it get the stage's reminder."""
+    return deadline_add(now, stage, DayType.WORKING)
+
+
+@transaction.atomic
+def petition_remind(*, petition_id: int, stage: int, now=None) -> PetitionEvent | None:
+    """Remind the holding unit that the deadline is near (催办): `stage` working days or fewer
+    are left (0: it is due today). Once per deadline and stage; the case's version does not
+    change (nothing on the case row does), so nobody's open form goes stale."""
+    petition = _locked(petition_id, None)
+    now = now or timezone.now()
+    kind, due = _deadline_kind(petition), petition.current_due_at
+    if kind is None or due is None or due < now or due > remind_cutoff(now, stage):
+        return None
+    key = due.isoformat()
+    if petition.events.filter(verb=Verb.REMINDED, data__due_at=key, data__stage=stage).exists():
+        return None
+    event = _event(
+        petition,
+        Verb.REMINDED,
+        None,
+        to_unit=petition.holder_unit,
+        created_at=now,
+        data={"kind": kind, "due_at": key, "stage": stage},
+    )
+    notify(
+        NotificationRoute.Event.REMINDED,
+        petition=petition,
+        unit=petition.holder_unit,
+        dedupe_key=f"{key}:{stage}",
+        now=now,
+    )
+    return event
+
+
+@transaction.atomic
+def petition_close_unrated(*, petition_id: int, now=None) -> Petition | None:
+    """Close a replied case whose window to react has passed (the category's days to ask for a
+    review, counted from the reply): unrated as `no_response`; rated unsatisfied but never
+    taken to review, keeping that rating."""
+    petition = _locked(petition_id, None)
+    now = now or timezone.now()
+    if petition.status != Status.REPLIED or petition.replied_at is None:
+        return None
+    category = petition.category
+    if now <= deadline_add(petition.replied_at, category.review_request_days, category.day_type):
+        return None
+    if not petition.satisfaction:
+        petition.satisfaction = Satisfaction.NO_RESPONSE
+    _close(petition, None, now, _("The time to rate the reply or ask for a review has passed."))
+    notify(
+        NotificationRoute.Event.CLOSED_NO_RESPONSE,
+        petition=petition,
+        unit=petition.intake_unit or petition.holder_unit,
+        dedupe_key="closed",
+        now=now,
+    )
+    return petition
+
+
+@transaction.atomic
+def petition_chase_co_units(*, petition_id: int, now=None) -> int:
+    """Chase the co-handling units (协办) whose part is overdue and unanswered: each miss goes
+    on the unit's record once, with a reminder on the timeline and a notification."""
+    petition = _locked(petition_id, None)
+    now = now or timezone.now()
+    if petition.status not in (Status.ACCEPTED, Status.IN_PROGRESS):
+        return 0
+    parts = Assignment.objects.filter(
+        petition=petition, role=Assignment.Role.CO, active=True, replied_at=None, due_at__lt=now
+    ).select_related("unit")
+    chased = 0
+    for part in parts:
+        if not _record_miss(part.unit, petition, DeadlineKind.CO_HANDLING, part.due_at, now):
+            continue
+        key = part.due_at.isoformat()
+        _event(
+            petition,
+            Verb.REMINDED,
+            None,
+            to_unit=part.unit,
+            created_at=now,
+            data={"kind": DeadlineKind.CO_HANDLING, "due_at": key, "co_unit": part.unit_id},
+        )
+        notify(
+            NotificationRoute.Event.CO_OVERDUE,
+            petition=petition,
+            unit=part.unit,
+            dedupe_key=f"{part.unit_id}:{key}",
+            now=now,
+        )
+        chased += 1
+    return chased
+
+
+@transaction.atomic
+def extension_chase(*, request_id: int, now=None) -> bool:
+    """Tell the supervisors of the region that an extension request has waited on them for
+    SUQIU_EXTENSION_CHASE_DAYS working days; once per request."""
+    now = now or timezone.now()
+    request = ExtensionRequest.objects.select_related("unit__region").filter(pk=request_id).first()
+    if request is None:
+        return False
+    petition = _locked(request.petition_id, None)
+    request.refresh_from_db(fields=["state"])
+    if request.state != ExtensionRequest.State.PENDING:
+        return False
+    if now <= deadline_add(request.requested_at, settings.SUQIU_EXTENSION_CHASE_DAYS, DayType.WORKING):
+        return False
+    if petition.events.filter(verb=Verb.REMINDED, data__extension_request=request.pk).exists():
+        return False
+    _event(
+        petition,
+        Verb.REMINDED,
+        None,
+        to_unit=request.unit,
+        created_at=now,
+        data={"kind": "extension", "extension_request": request.pk},
+    )
+    notify(
+        NotificationRoute.Event.EXTENSION_WAITING,
+        petition=petition,
+        unit=request.unit,
+        dedupe_key=f"extension:{request.pk}",
+        now=now,
+        staff=False,
+    )
+    return True
+
+
+# --- Supervision notices (督办单) ---------------------------------------------------------------
+
+
+def _locked_notice(notice_id: int) -> SupervisionNotice:
+    return (
+        SupervisionNotice.objects.select_for_update(of=("self",))
+        .select_related("petition", "unit__region")
+        .get(pk=notice_id)
+    )
+
+
+@transaction.atomic
+def notice_issue(
+    *,
+    petition_id: int,
+    actor: User,
+    text: str,
+    unit: Unit | None = None,
+    days: int | None = None,
+    expected_version: int | None = None,
+) -> SupervisionNotice:
+    """A supervisor issues a supervision notice (督办单) to a unit about a case (by default the
+    unit holding it): the unit must answer in writing within `days` working days."""
+    text = _require_text(text, "text", _("Say what the unit must do."))
+    petition = _locked(petition_id, expected_version)
+    if not can_issue_notice(actor, petition):
+        raise NotPermitted(_("Only a supervisor of the case's region can issue a supervision notice."))
+    unit = unit or petition.holder_unit
+    if not unit.is_active or not unit.region.code.startswith(petition.region_code[:6]):
+        raise ValidationError({"unit": _("Choose an active unit of the case's county.")})
+    days = settings.SUQIU_NOTICE_DAYS if days is None else days
+    if not isinstance(days, int) or not 1 <= days <= 30:
+        raise ValidationError({"days": _("The answer is due in 1 to 30 working days.")})
+    now = timezone.now()
+    scope = scope_for(actor)
+    issuing = next(
+        (
+            Unit.objects.get(pk=unit_id)
+            for unit_id, roles in scope.unit_roles.items()
+            if roles & {"supervisor", "leader"}
+        ),
+        None,
+    )
+    notice = SupervisionNotice(
+        petition=petition,
+        unit=unit,
+        text=text,
+        issued_by=actor,
+        issuing_unit=issuing,
+        created_at=now,
+        due_at=deadline_add(now, days, DayType.WORKING),
+    )
+    notice.full_clean()
+    notice.save()
+    _event(
+        petition,
+        Verb.SUPERVISED,
+        actor,
+        actor_unit=issuing,
+        to_unit=unit,
+        note=text,
+        data={"notice": notice.pk, "due_at": notice.due_at.isoformat()},
+    )
+    _save(petition)
+    notify(NotificationRoute.Event.NOTICE_ISSUED, petition=petition, unit=unit, dedupe_key=f"notice:{notice.pk}")
+    return notice
+
+
+@transaction.atomic
+def notice_open(*, notice_id: int, actor: User) -> SupervisionNotice:
+    """Record when the unit first opened the notice (签收): the first of its staff to open it.
+    Opening it again, or anyone else opening it, records nothing."""
+    notice = _locked_notice(notice_id)
+    if notice.read_at is None and notice_member_roles(actor, notice):
+        notice.read_at, notice.read_by = timezone.now(), actor
+        notice.save(update_fields=["read_at", "read_by"])
+        _event(notice.petition, Verb.NOTICE_READ, actor, actor_unit=notice.unit, data={"notice": notice.pk})
+    return notice
+
+
+@transaction.atomic
+def notice_answer(*, notice_id: int, actor: User, text: str) -> SupervisionNotice:
+    """The unit answers the notice with a written explanation (书面说明), once. A late answer
+    is taken; the miss stays on the unit's record."""
+    text = _require_text(text, "answer", _("Write the explanation."))
+    notice = _locked_notice(notice_id)
+    if not notice_member_roles(actor, notice) & {"clerk", "handler", "leader", "supervisor"}:
+        raise NotPermitted(_("Only the staff of the unit the notice is addressed to can answer it."))
+    if notice.answered_at is not None:
+        raise InvalidState(_("This notice has already been answered."))
+    now = timezone.now()
+    if notice.read_at is None:
+        notice.read_at, notice.read_by = now, actor
+    notice.answer, notice.answered_at, notice.answered_by = text, now, actor
+    notice.full_clean()
+    notice.save(update_fields=["read_at", "read_by", "answer", "answered_at", "answered_by"])
+    _event(notice.petition, Verb.NOTICE_ANSWERED, actor, actor_unit=notice.unit, note=text, data={"notice": notice.pk})
+    notify(
+        NotificationRoute.Event.NOTICE_ANSWERED,
+        petition=notice.petition,
+        unit=notice.unit,
+        dedupe_key=f"notice:{notice.pk}",
+        staff=False,
+    )
+    return notice
+
+
+@transaction.atomic
+def notice_mark_unanswered(*, notice_id: int, now=None) -> bool:
+    """A notice whose deadline passed unanswered goes on the unit's record and to the
+    commission's list, once (claimed with a conditional update)."""
+    now = now or timezone.now()
+    claimed = SupervisionNotice.objects.filter(pk=notice_id, answered_at=None, missed_at=None, due_at__lt=now).update(
+        missed_at=now
+    )
+    if not claimed:
+        return False
+    notice = SupervisionNotice.objects.select_related("petition", "unit").get(pk=notice_id)
+    _record_miss(notice.unit, notice.petition, DeadlineKind.NOTICE, notice.due_at, now)
+    notify(
+        NotificationRoute.Event.NOTICE_MISSED,
+        petition=notice.petition,
+        unit=notice.unit,
+        dedupe_key=f"notice:{notice.pk}",
+        now=now,
+    )
+    return True
+
+
+# --- Notifications (通知) ------------------------------------------------------------------------
+
+_NOTIFICATION_TITLES = {
+    NotificationRoute.Event.REMINDED: pgettext_lazy("notification", "Deadline near: %(number)s"),
+    NotificationRoute.Event.ESCALATED: pgettext_lazy("notification", "Overdue, escalated: %(number)s"),
+    NotificationRoute.Event.RED_NOTICE: pgettext_lazy("notification", "Red supervision notice: %(number)s"),
+    NotificationRoute.Event.NOTICE_ISSUED: pgettext_lazy("notification", "Supervision notice: %(number)s"),
+    NotificationRoute.Event.NOTICE_ANSWERED: pgettext_lazy("notification", "Supervision notice answered: %(number)s"),
+    NotificationRoute.Event.NOTICE_MISSED: pgettext_lazy("notification", "Supervision notice unanswered: %(number)s"),
+    NotificationRoute.Event.CO_OVERDUE: pgettext_lazy("notification", "Co-handling part overdue: %(number)s"),
+    NotificationRoute.Event.EXTENSION_WAITING: pgettext_lazy("notification", "Extension request waiting: %(number)s"),
+    NotificationRoute.Event.CLOSED_NO_RESPONSE: pgettext_lazy("notification", "Closed without a rating: %(number)s"),
+}
+
+
+def notify(
+    event: str,
+    *,
+    petition: Petition,
+    unit: Unit | None,
+    dedupe_key: str,
+    now=None,
+    staff: bool = True,
+    region_of: Unit | None = None,
+) -> int:
+    """Make the notifications the routing table asks for, once per recipient, event and channel
+    (a re-run makes none), and queue the SMS and e-mail ones to be sent after the commit.
+
+    `unit` is the unit concerned (the holder, the addressee, the late unit); `staff=False`
+    leaves out its own staff (used when only the region's supervisors should hear); the
+    supervisors are those of `region_of` (the late unit) when given, else of `unit`. Titles and
+    bodies carry the tracking number and unit names only: never the complainant's data.
+    """
+    from django.urls import reverse
+    from django.utils import translation
+
+    from petitions import tasks
+
+    now = now or timezone.now()
+    rows: list[Notification] = []
+    routes = NotificationRoute.objects.filter(event=event, active=True)
+    with translation.override(settings.LANGUAGE_CODE):
+        title = str(_NOTIFICATION_TITLES[event]) % {"number": petition.tracking_number}
+        body = " · ".join(
+            part
+            for part in (
+                petition.category.name,
+                unit.name if unit is not None else "",
+                str(petition.get_status_display()),
+            )
+            if part
+        )
+    url = reverse("petitions:case", kwargs={"pk": petition.pk})
+    for route in routes:
+        if route.audience == NotificationRoute.Audience.HOLDER_UNIT_STAFF and not staff:
+            continue
+        if route.audience == NotificationRoute.Audience.RESIDENT:
+            if route.channel != NotificationRoute.Channel.SMS or not petition.complainant_phone:
+                continue
+            recipients = [None]
+        else:
+            about = region_of if route.audience == NotificationRoute.Audience.SUPERVISORS_OF_REGION else None
+            recipients = notification_recipients(route.audience, petition=petition, unit=about or unit)
+        rows += [
+            Notification(
+                user=user,
+                kind=event,
+                petition=petition,
+                dedupe_key=dedupe_key,
+                channel=route.channel,
+                title=title,
+                body=body,
+                url=url,
+                created_at=now,
+            )
+            for user in recipients
+        ]
+    if not rows:
+        return 0
+    # The unique constraints make a second run insert nothing.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if any(row.channel != NotificationRoute.Channel.IN_APP for row in rows):
+        unsent = Notification.objects.filter(
+            kind=event, petition=petition, dedupe_key=dedupe_key, sent_at=None
+        ).exclude(channel=NotificationRoute.Channel.IN_APP)
+        for pk in unsent.values_list("pk", flat=True):
+            tasks.send_notification.delay_on_commit(pk)  # sending twice is refused by the row lock
+    return len(rows)
+
+
+def notification_mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark the user's in-app notifications read (all of them when no ids are given)."""
+    unread = Notification.objects.filter(user=user, channel=NotificationRoute.Channel.IN_APP, read_at=None)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=list(notification_ids))
+    return unread.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_deliver(*, notification_id: int) -> bool:
+    """Send one SMS or e-mail notification through the configured backend, once: the row is
+    locked and marked sent in the same transaction. A backend error propagates (the task
+    retries with backoff) and the row stays unsent."""
+    from petitions.notifications import deliver
+
+    notification = (
+        Notification.objects.select_for_update(of=("self",))
+        .select_related("user", "petition")
+        .filter(pk=notification_id)
+        .first()
+    )
+    if notification is None or notification.sent_at is not None or notification.channel == "in_app":
+        return False
+    if not deliver(notification):
+        return False
+    notification.sent_at = timezone.now()
+    notification.save(update_fields=["sent_at"])
+    return True

@@ -1,0 +1,146 @@
+"""The jobs that keep every case moving (docs/jobs.md). Celery beat runs the sweeps; each
+sweep reads candidate ids in keyset batches (flat in memory however many cases are overdue),
+claims each row with `select_for_update(skip_locked=True)` so two workers never act on the
+same case at once, and calls the one service that does the work. The services re-check and
+are idempotent: a re-run, or a second worker, changes nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from petitions import services
+from petitions.models import (
+    OPEN_STATUSES,
+    Category,
+    Escalation,
+    ExtensionRequest,
+    Petition,
+    Status,
+    SupervisionNotice,
+)
+
+logger = logging.getLogger("suqiu.jobs")
+
+
+def sweep(candidates: QuerySet, act: Callable[[int], object], *, batch: int | None = None) -> int:
+    """Call `act(pk)` for every candidate, each in its own transaction, on rows this worker
+    could claim. Returns how many calls did something (returned a truthy value)."""
+    batch = batch or settings.SUQIU_JOB_BATCH_SIZE
+    model = candidates.model
+    done, last = 0, 0
+    while True:
+        ids = list(candidates.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return done
+        last = ids[-1]
+        for pk in ids:
+            with transaction.atomic():
+                claimed = model.objects.select_for_update(skip_locked=True).filter(pk=pk).values_list("pk", flat=True)
+                if not list(claimed):
+                    continue  # another worker holds it now; it will be done by them
+                if act(pk):
+                    done += 1
+
+
+def overdue_cases(now) -> QuerySet[Petition]:
+    """Open cases past their current deadline, except those already red-noticed to the
+    commission (the commission follows them up from there)."""
+    red = Escalation.objects.filter(petition=OuterRef("pk"), level=Escalation.Level.COMMISSION)
+    return Petition.objects.filter(status__in=OPEN_STATUSES, current_due_at__lt=now).exclude(Exists(red))
+
+
+@shared_task(acks_late=True)
+def escalate_overdue() -> int:
+    """Escalate every overdue case one level up (or red-notice it to the commission)."""
+    now = timezone.now()
+    return sweep(overdue_cases(now), lambda pk: services.petition_escalate(petition_id=pk, now=now))
+
+
+@shared_task(acks_late=True)
+def escalate_petition(petition_id: int) -> bool:
+    """Escalate one case if it is (still) overdue."""
+    return services.petition_escalate(petition_id=petition_id) is not None
+
+
+@shared_task(acks_late=True)
+def remind_due_soon() -> int:
+    """Remind holding units of deadlines SUQIU_REMIND_WORKING_DAYS working days away (and on the day)."""
+    now = timezone.now()
+    stages = sorted(set(settings.SUQIU_REMIND_WORKING_DAYS))
+    if not stages:
+        return 0
+    cutoffs = [(stage, services.remind_cutoff(now, stage)) for stage in stages]
+    done, previous = 0, None
+    for stage, cutoff in cutoffs:
+        # Each case gets the tightest stage it falls in: due today is a day-of reminder only.
+        after = {"current_due_at__gte": now} if previous is None else {"current_due_at__gt": previous}
+        candidates = Petition.objects.filter(status__in=OPEN_STATUSES, current_due_at__lte=cutoff, **after)
+        done += sweep(
+            candidates, lambda pk, stage=stage: services.petition_remind(petition_id=pk, stage=stage, now=now)
+        )
+        previous = cutoff
+    return done
+
+
+@shared_task(acks_late=True)
+def close_unrated_replies() -> int:
+    """Close replied cases whose window to rate or ask for a review has passed (no_response)."""
+    now = timezone.now()
+    done = 0
+    for category in Category.objects.all():
+        # A working-day window is never shorter than the same number of calendar days.
+        earliest = now - timedelta(days=category.review_request_days)
+        candidates = Petition.objects.filter(category=category, status=Status.REPLIED, replied_at__lt=earliest)
+        done += sweep(candidates, lambda pk: services.petition_close_unrated(petition_id=pk, now=now))
+    return done
+
+
+@shared_task(acks_late=True)
+def chase_co_handling_units() -> int:
+    """Put overdue co-handling parts on their units' records and chase them."""
+    now = timezone.now()
+    candidates = Petition.objects.filter(
+        status__in=[Status.ACCEPTED, Status.IN_PROGRESS],
+        assignments__role="co",
+        assignments__active=True,
+        assignments__replied_at=None,
+        assignments__due_at__lt=now,
+    ).distinct()
+    return sweep(candidates, lambda pk: services.petition_chase_co_units(petition_id=pk, now=now))
+
+
+@shared_task(acks_late=True)
+def chase_pending_extensions() -> int:
+    """Remind supervisors of extension requests that have waited on them too long."""
+    now = timezone.now()
+    candidates = ExtensionRequest.objects.filter(state=ExtensionRequest.State.PENDING, requested_at__lt=now)
+    return sweep(candidates, lambda pk: services.extension_chase(request_id=pk, now=now))
+
+
+@shared_task(acks_late=True)
+def mark_unanswered_notices() -> int:
+    """Put supervision notices unanswered past their deadline on the unit's record."""
+    now = timezone.now()
+    candidates = SupervisionNotice.objects.filter(answered_at=None, missed_at=None, due_at__lt=now)
+    return sweep(candidates, lambda pk: services.notice_mark_unanswered(notice_id=pk, now=now))
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=6,
+)
+def send_notification(notification_id: int) -> bool:
+    """Send one SMS or e-mail notification (ids only in the payload); retried with backoff."""
+    return services.notification_deliver(notification_id=notification_id)
