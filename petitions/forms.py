@@ -231,3 +231,33 @@ class RateForm(ActionForm):
     comment = forms.CharField(
         label=_("rating comment"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+# --- Supervision notices (督办单) ---------------------------------------------------------------
+
+
+class NoticeIssueForm(ActionForm):
+    """A supervisor's notice from the case page: to which unit, by when, what must be done."""
+
+    days = forms.IntegerField(label=_("answer due in (working days)"), min_value=1, max_value=30, required=False)
+    due_on = forms.DateField(
+        label=_("or answer due by"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("A date, when given, replaces the number of days."),
+    )
+    text = forms.CharField(label=_("what must be done"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, units: Iterable[Unit] = (), **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = UnitChoiceField(label=_("to unit"), units=units)
+        self.order_fields(["version", "unit", "days", "due_on", "text"])
+        self.fields["days"].initial = settings.SUQIU_NOTICE_DAYS
+
+
+class NoticeAnswerForm(forms.Form):
+    """The unit's written explanation (书面说明)."""
+
+    answer = forms.CharField(label=_("explanation"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5}))

@@ -40,7 +40,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
 import filetype
@@ -55,7 +55,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from config.errors import InvalidState, NotPermitted, StaleVersion
-from petitions.deadlines import deadline_add
+from petitions.deadlines import CHINA, deadline_add
 from petitions.models import (
     Assignment,
     Attachment,
@@ -1170,7 +1170,13 @@ def _escalate_to_commission(petition: Petition, late: Unit, kind: str, missed_du
             "severity": notice.severity,
         },
     )
-    notify(NotificationRoute.Event.RED_NOTICE, petition=petition, unit=commission, dedupe_key=f"notice:{notice.pk}")
+    notify(
+        NotificationRoute.Event.RED_NOTICE,
+        petition=petition,
+        unit=commission,
+        dedupe_key=f"notice:{notice.pk}",
+        url=_notice_url(notice),
+    )
     return escalation
 
 
@@ -1308,6 +1314,12 @@ def extension_chase(*, request_id: int, now=None) -> bool:
 # --- Supervision notices (督办单) ---------------------------------------------------------------
 
 
+def _notice_url(notice: SupervisionNotice) -> str:
+    from django.urls import reverse
+
+    return reverse("petitions:notice", kwargs={"notice_id": notice.pk})
+
+
 def _locked_notice(notice_id: int) -> SupervisionNotice:
     return (
         SupervisionNotice.objects.select_for_update(of=("self",))
@@ -1324,10 +1336,12 @@ def notice_issue(
     text: str,
     unit: Unit | None = None,
     days: int | None = None,
+    due_on: date | None = None,
     expected_version: int | None = None,
 ) -> SupervisionNotice:
     """A supervisor issues a supervision notice (督办单) to a unit about a case (by default the
-    unit holding it): the unit must answer in writing within `days` working days."""
+    unit holding it): the unit must answer in writing within `days` working days, or by the
+    end of `due_on` (China time) when a date is given instead."""
     text = _require_text(text, "text", _("Say what the unit must do."))
     petition = _locked(petition_id, expected_version)
     if not can_issue_notice(actor, petition):
@@ -1335,10 +1349,17 @@ def notice_issue(
     unit = unit or petition.holder_unit
     if not unit.is_active or not unit.region.code.startswith(petition.region_code[:6]):
         raise ValidationError({"unit": _("Choose an active unit of the case's county.")})
-    days = settings.SUQIU_NOTICE_DAYS if days is None else days
-    if not isinstance(days, int) or not 1 <= days <= 30:
-        raise ValidationError({"days": _("The answer is due in 1 to 30 working days.")})
     now = timezone.now()
+    if due_on is not None:
+        due_at = datetime.combine(due_on, time.max, tzinfo=CHINA)
+        # The same bounds as a count of days: after today, within 30 working days.
+        if due_on <= now.astimezone(CHINA).date() or due_at > deadline_add(now, 30, DayType.WORKING):
+            raise ValidationError({"due_on": _("The answer is due in 1 to 30 working days.")})
+    else:
+        days = settings.SUQIU_NOTICE_DAYS if days is None else days
+        if not isinstance(days, int) or not 1 <= days <= 30:
+            raise ValidationError({"days": _("The answer is due in 1 to 30 working days.")})
+        due_at = deadline_add(now, days, DayType.WORKING)
     scope = scope_for(actor)
     issuing = next(
         (
@@ -1355,7 +1376,7 @@ def notice_issue(
         issued_by=actor,
         issuing_unit=issuing,
         created_at=now,
-        due_at=deadline_add(now, days, DayType.WORKING),
+        due_at=due_at,
     )
     notice.full_clean()
     notice.save()
@@ -1369,7 +1390,13 @@ def notice_issue(
         data={"notice": notice.pk, "due_at": notice.due_at.isoformat()},
     )
     _save(petition)
-    notify(NotificationRoute.Event.NOTICE_ISSUED, petition=petition, unit=unit, dedupe_key=f"notice:{notice.pk}")
+    notify(
+        NotificationRoute.Event.NOTICE_ISSUED,
+        petition=petition,
+        unit=unit,
+        dedupe_key=f"notice:{notice.pk}",
+        url=_notice_url(notice),
+    )
     return notice
 
 
@@ -1408,6 +1435,7 @@ def notice_answer(*, notice_id: int, actor: User, text: str) -> SupervisionNotic
         unit=notice.unit,
         dedupe_key=f"notice:{notice.pk}",
         staff=False,
+        url=_notice_url(notice),
     )
     return notice
 
@@ -1430,6 +1458,7 @@ def notice_mark_unanswered(*, notice_id: int, now=None) -> bool:
         unit=notice.unit,
         dedupe_key=f"notice:{notice.pk}",
         now=now,
+        url=_notice_url(notice),
     )
     return True
 
@@ -1458,6 +1487,7 @@ def notify(
     now=None,
     staff: bool = True,
     region_of: Unit | None = None,
+    url: str | None = None,
 ) -> int:
     """Make the notifications the routing table asks for, once per recipient, event and channel
     (a re-run makes none), and queue the SMS and e-mail ones to be sent after the commit.
@@ -1465,7 +1495,8 @@ def notify(
     `unit` is the unit concerned (the holder, the addressee, the late unit); `staff=False`
     leaves out its own staff (used when only the region's supervisors should hear); the
     supervisors are those of `region_of` (the late unit) when given, else of `unit`. Titles and
-    bodies carry the tracking number and unit names only: never the complainant's data.
+    bodies carry the tracking number and unit names only: never the complainant's data. The
+    link is the case page unless `url` says otherwise (a notice's page).
     """
     from django.urls import reverse
     from django.utils import translation
@@ -1486,7 +1517,7 @@ def notify(
             )
             if part
         )
-    url = reverse("petitions:case", kwargs={"pk": petition.pk})
+    url = url or reverse("petitions:case", kwargs={"pk": petition.pk})
     for route in routes:
         if route.audience == NotificationRoute.Audience.HOLDER_UNIT_STAFF and not staff:
             continue

@@ -1,4 +1,5 @@
-"""Staff pages for cases (intake, queue, list, case page), under /staff/."""
+"""Staff pages for cases (intake, queue, list, case page), supervision notices and
+notifications, under /staff/."""
 
 from django.urls import path
 
@@ -13,4 +14,11 @@ urlpatterns = [
     path("cases/<int:pk>/receipt/", views.receipt, name="receipt"),
     path("cases/<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment"),
     path("cases/<int:pk>/<slug:verb>/", views.case_action, name="action"),
+    path("notices/", views.notice_list, name="notices"),
+    path("notices/overdue/", views.notice_overdue, name="notices_overdue"),
+    path("notices/<int:notice_id>/", views.notice_detail, name="notice"),
+    path("notices/<int:notice_id>/answer/", views.notice_answer, name="notice_answer"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notification_read_all, name="notifications_read"),
+    path("notifications/<int:notification_id>/read/", views.notification_read, name="notification_read"),
 ]

@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -30,6 +31,8 @@ from petitions.forms import (
     IntakeForm,
     NoteForm,
     NoteOptionalForm,
+    NoticeAnswerForm,
+    NoticeIssueForm,
     RateForm,
     ReasonForm,
     RejectForm,
@@ -43,7 +46,13 @@ from petitions.masking import mask_id_number, mask_phone
 from petitions.models import ExtensionRequest, Petition
 from petitions.selectors import (
     allowed_actions,
+    can_issue_notice,
     events_for_user,
+    notice_get_for_user,
+    notice_member_roles,
+    notices_unanswered_overdue_for,
+    notices_visible_to,
+    notifications_for,
     personal_data_visible,
     petition_get_for_user,
     petition_list_for_user,
@@ -177,6 +186,7 @@ class Action:
     done: Promise
     needs_units: bool = False
     primary: bool = False
+    include_holder: bool = False  # the units offered include the holding unit, chosen by default
 
 
 def _service(function, *names: str) -> Callable[..., Any]:
@@ -240,21 +250,37 @@ ACTIONS: dict[str, Action] = {
         _("Refuse the extension"), NoteOptionalForm, _service(services.petition_refuse_extension, "note"),
         _("The extension is refused."),
     ),
+    "supervise": Action(
+        _("Issue a supervision notice"), NoticeIssueForm,
+        _service(services.notice_issue, "unit", "days", "due_on", "text"),
+        _("The supervision notice is issued."), needs_units=True, include_holder=True,
+    ),
     "note": Action(_("Add a note"), NoteForm, _service(services.petition_note, "text", "public"), _("The note is added.")),
 }  # fmt: skip
 
 
 def _action_form(verb: str, petition: Petition, units: list, data=None) -> ActionForm:
-    return ACTIONS[verb].form(
-        data, initial={"version": petition.version}, units=units, auto_id=f"{verb}-%s", prefix=None
-    )
+    initial = {"version": petition.version}
+    if ACTIONS[verb].include_holder:
+        initial["unit"] = petition.holder_unit_id
+    else:
+        units = [unit for unit in units if unit.pk != petition.holder_unit_id]
+    return ACTIONS[verb].form(data, initial=initial, units=units, auto_id=f"{verb}-%s", prefix=None)
+
+
+def _allowed(user, petition: Petition) -> set[str]:
+    """The case's workflow verbs, plus issuing a supervision notice (not a step of the case)."""
+    allowed = allowed_actions(user, petition)
+    if can_issue_notice(user, petition):
+        allowed.add("supervise")
+    return allowed
 
 
 def _case_page(request: HttpRequest, petition: Petition, bound: tuple[str, ActionForm] | None = None) -> HttpResponse:
     user = request.user
-    allowed = allowed_actions(user, petition)
+    allowed = _allowed(user, petition)
     needs_units = any(ACTIONS[verb].needs_units for verb in allowed if verb in ACTIONS)
-    units = list(units_for_routing(petition).exclude(pk=petition.holder_unit_id)) if needs_units else []
+    units = list(units_for_routing(petition)) if needs_units else []
     panels = []
     for verb, action in ACTIONS.items():
         if verb not in allowed:
@@ -284,6 +310,7 @@ def _case_page(request: HttpRequest, petition: Petition, bound: tuple[str, Actio
             "parts": list(petition.assignments.select_related("unit")),
             "panels": panels,
             "pending_extension": pending,
+            "notices": list(notices_visible_to(user).filter(petition=petition)),
         },
     )
 
@@ -300,7 +327,7 @@ def case_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     if action is None:
         raise Http404
     petition = petition_get_for_user(request.user, pk)
-    units = list(units_for_routing(petition).exclude(pk=petition.holder_unit_id)) if action.needs_units else []
+    units = list(units_for_routing(petition)) if action.needs_units else []
     form = _action_form(verb, petition, units, data=request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -327,3 +354,110 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
         filename=attachment.original_name,
         content_type=attachment.content_type,
     )
+
+
+# --- Supervision notices (督办单) and notifications (通知) --------------------------------------
+
+NOTICE_LIMIT = 100
+NOTIFICATION_LIMIT = 100
+NOTICE_STAFF_ROLES = frozenset({"clerk", "handler", "leader", "supervisor"})
+
+
+def _notice_rows(request: HttpRequest, notices, *, overdue_list: bool) -> HttpResponse:
+    rows = list(notices[: NOTICE_LIMIT + 1])
+    return render(
+        request,
+        "petitions/notices/list.html",
+        {
+            "notices": rows[:NOTICE_LIMIT],
+            "truncated": len(rows) > NOTICE_LIMIT,
+            "limit": NOTICE_LIMIT,
+            "overdue_list": overdue_list,
+        },
+    )
+
+
+@login_required
+def notice_list(request: HttpRequest) -> HttpResponse:
+    return _notice_rows(request, notices_visible_to(request.user).order_by("-created_at", "-id"), overdue_list=False)
+
+
+@login_required
+def notice_overdue(request: HttpRequest) -> HttpResponse:
+    """The commission's list (逾期未反馈): unanswered notices past their deadline."""
+    return _notice_rows(request, notices_unanswered_overdue_for(request.user), overdue_list=True)
+
+
+def _notice_page(request: HttpRequest, notice, form: NoticeAnswerForm | None = None) -> HttpResponse:
+    can_answer = notice.answered_at is None and bool(notice_member_roles(request.user, notice) & NOTICE_STAFF_ROLES)
+    if can_answer and form is None:
+        form = NoticeAnswerForm(auto_id="answer-%s")
+    return render(
+        request,
+        "petitions/notices/detail.html",
+        {"notice": notice, "form": form if can_answer else None},
+    )
+
+
+@never_cache
+@login_required
+def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
+    notice = notice_get_for_user(request.user, notice_id)
+    # The unit's staff opening it is the unit reading it (签收); supervisors looking are not.
+    if notice.read_at is None and notice_member_roles(request.user, notice) & NOTICE_STAFF_ROLES:
+        services.notice_open(notice_id=notice.pk, actor=request.user)
+        notice = notice_get_for_user(request.user, notice_id)
+    return _notice_page(request, notice)
+
+
+@login_required
+@require_POST
+def notice_answer(request: HttpRequest, notice_id: int) -> HttpResponse:
+    notice = notice_get_for_user(request.user, notice_id)
+    form = NoticeAnswerForm(request.POST, auto_id="answer-%s")
+    if form.is_valid():
+        try:
+            services.notice_answer(notice_id=notice.pk, actor=request.user, text=form.cleaned_data["answer"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+            return redirect("petitions:notice", notice_id=notice.pk)
+        else:
+            messages.success(request, _("Your explanation is recorded."))
+            return redirect("petitions:notice", notice_id=notice.pk)
+    return _notice_page(request, notice, form)
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    rows = list(notifications_for(request.user)[: NOTIFICATION_LIMIT + 1])
+    return render(
+        request,
+        "petitions/notifications.html",
+        {
+            "notifications": rows[:NOTIFICATION_LIMIT],
+            "truncated": len(rows) > NOTIFICATION_LIMIT,
+            "limit": NOTIFICATION_LIMIT,
+        },
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Mark one notification read; with `open`, go on to what it is about."""
+    notification = get_object_or_404(notifications_for(request.user), pk=notification_id)
+    services.notification_mark_read(user=request.user, notification_ids=[notification.pk])
+    target = notification.url
+    if "open" in request.POST and target and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return redirect(target)
+    return redirect("petitions:notifications")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    services.notification_mark_read(user=request.user)
+    messages.success(request, _("All notifications are marked read."))
+    return redirect("petitions:notifications")

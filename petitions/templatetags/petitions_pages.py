@@ -13,3 +13,16 @@ register = template.Library()
 def can_register(user) -> bool:
     """Whether the user works at an intake unit (and so may log walk-ins)."""
     return bool(getattr(user, "is_authenticated", False) and intake_units_of(user))
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context) -> int:
+    """The bell's count: one query per request however often a page asks."""
+    from petitions.selectors import unread_notification_count
+
+    request = context.get("request")
+    if request is None:
+        return unread_notification_count(context.get("user"))
+    if not hasattr(request, "_unread_notifications"):
+        request._unread_notifications = unread_notification_count(request.user)
+    return request._unread_notifications
