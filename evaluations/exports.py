@@ -1,0 +1,60 @@
+"""The results of a campaign as an Excel workbook (openpyxl)."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from evaluations.models import Campaign
+from evaluations.selectors import question_results, results
+
+
+def _num(value):
+    return float(value) if value is not None else None
+
+
+def results_workbook(campaign: Campaign) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Results")
+    sheet.append([str(campaign)])
+    sheet.append(
+        [
+            _("rank"),
+            _("station"),
+            _("questionnaire score"),
+            _("hearing score"),
+            _("case record score"),
+            _("composite score"),
+            _("band"),
+            _("vetoed"),
+            _("veto reason"),
+            _("questionnaire answers"),
+            _("cases handled"),
+        ]
+    )
+    for p in results(campaign):
+        sheet.append(
+            [
+                p.rank,
+                p.unit.name,
+                _num(p.questionnaire_score),
+                _num(p.hearing_score),
+                _num(p.case_score),
+                _num(p.composite),
+                p.get_band_display(),
+                _("yes") if p.vetoed else "",
+                p.veto_reason,
+                p.responses,
+                p.cases,
+            ]
+        )
+    questions = book.create_sheet(_("Questionnaire"))
+    questions.append([_("question"), _("answers"), _("mean (1–5)"), _("score (0–100)")])
+    for row in question_results(campaign):
+        questions.append([row["question"].text, row["answers"], _num(row["mean"]), _num(row["score"])])
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
