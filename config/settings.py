@@ -172,6 +172,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=9),
     },
     "mark-unanswered-notices": {"task": "petitions.tasks.mark_unanswered_notices", "schedule": crontab(minute=15)},
+    "chase-overdue-rectifications": {
+        "task": "evaluations.tasks.chase_overdue_rectifications",
+        "schedule": crontab(minute=45, hour=8),
+    },
+    # The statistics rollup (docs/statistics.md): after midnight, China time.
+    "rollup-statistics": {"task": "grievances.tasks.rollup_statistics", "schedule": crontab(minute=20, hour=1)},
 }
 
 # --- Sign-in, lockout and passwords -----------------------------------------------------
@@ -278,6 +284,10 @@ SUQIU_REMIND_WORKING_DAYS = [int(days) for days in envlist("REMIND_WORKING_DAYS"
 SUQIU_NOTICE_DAYS = envint("NOTICE_DAYS", 5)  # working days to answer a supervision notice
 SUQIU_EXTENSION_CHASE_DAYS = envint("EXTENSION_CHASE_DAYS", 2)  # working days before supervisors are chased
 SUQIU_JOB_BATCH_SIZE = envint("JOB_BATCH_SIZE", 500)  # ids a sweep reads at a time
+# Statistics (docs/statistics.md): days the nightly rollup counts again; ledger exports with
+# more rows than this run as a background job and leave a file to download.
+SUQIU_STATS_ROLLUP_DAYS = envint("STATS_ROLLUP_DAYS", 120)
+SUQIU_EXPORT_SYNC_MAX_ROWS = envint("EXPORT_SYNC_MAX_ROWS", 5000)
 SUQIU_SITE_URL = envstr("SITE_URL", "")  # prefixed to links in SMS and e-mail
 EMAIL_HOST = envstr("EMAIL_HOST")
 EMAIL_PORT = envint("EMAIL_PORT", 25)
@@ -297,6 +307,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SUQIU_LOOKUP_RATE_PER_ADDRESS = envstr("LOOKUP_RATE_PER_ADDRESS", "60/h")
 SUQIU_LOOKUP_RATE_PER_CASE = envstr("LOOKUP_RATE_PER_CASE", "10/h")
 SUQIU_SUBMIT_RATE_PER_ADDRESS = envstr("SUBMIT_RATE_PER_ADDRESS", "10/h")
+SUQIU_APPRAISAL_ANSWER_RATE_PER_ADDRESS = envstr("APPRAISAL_ANSWER_RATE_PER_ADDRESS", "30/h")
 # Behind a proxy, the header that carries the resident's address, e.g. HTTP_X_REAL_IP
 # (set by the proxy, never by the client); unset: REMOTE_ADDR.
 RATELIMIT_IP_META_KEY = envstr("RATELIMIT_IP_META_KEY") or None

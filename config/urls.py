@@ -5,7 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from config.views import healthz
-from grievances.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
+from evaluations.api import CampaignViewSet
+from grievances.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView, StatsSummaryView
 from petitions.api import CategoryViewSet, PetitionViewSet, SupervisionNoticeViewSet
 from stations.api import RegionViewSet, TokenView, UnitViewSet
 
@@ -15,6 +16,7 @@ router.register("units", UnitViewSet, basename="unit")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("petitions", PetitionViewSet, basename="petition")
 router.register("supervision-notices", SupervisionNoticeViewSet, basename="supervision-notice")
+router.register("appraisals", CampaignViewSet, basename="appraisal")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -22,11 +24,13 @@ api_v1 = [
     path("public/lookup/", PublicLookupView.as_view(), name="api-public-lookup"),
     path("public/rate/", PublicRateView.as_view(), name="api-public-rate"),
     path("public/review/", PublicReviewView.as_view(), name="api-public-review"),
+    path("stats/summary/", StatsSummaryView.as_view(), name="api-stats-summary"),
     *router.urls,
 ]
 
 urlpatterns = [
     path("", include("grievances.urls")),
+    path("", include("evaluations.urls")),
     path("staff/", include("petitions.urls")),
     path("accounts/", include("stations.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

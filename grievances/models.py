@@ -23,3 +23,51 @@ class LookupToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} until {self.expires_at:%Y-%m-%d}"
+
+
+class DailyStat(models.Model):
+    """One cell of the daily rollup (每日统计): how many cases registered on `date` in one
+    village, at one level, of one category, channel, status and satisfaction, as the status
+    stood when the day was last rolled up. Dashboards read these instead of the case table."""
+
+    date = models.DateField(_("date"))
+    region_code = models.CharField(_("village code"), max_length=12)
+    level = models.CharField(_("level registered at"), max_length=10)
+    category = models.ForeignKey("petitions.Category", on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("channel"), max_length=10)
+    status = models.CharField(_("status"), max_length=12)
+    satisfaction = models.CharField(_("satisfaction"), max_length=20, blank=True)
+    cases = models.PositiveIntegerField(_("cases"), default=0)
+    answered = models.PositiveIntegerField(_("answered"), default=0)
+    on_time = models.PositiveIntegerField(_("answered on time"), default=0)
+    repeats = models.PositiveIntegerField(_("repeat petitions"), default=0)
+
+    class Meta:
+        verbose_name = _("daily statistic")
+        verbose_name_plural = _("daily statistics")
+        indexes = [models.Index(fields=["region_code", "date"], name="dailystat_region_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "region_code", "level", "category", "channel", "status", "satisfaction"],
+                name="dailystat_cell_unique",
+                violation_error_message=_("This day's cell is already rolled up."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.region_code} {self.cases}"
+
+
+class DailyStatDay(models.Model):
+    """A day the rollup has covered (已汇总日): days without a row are counted live."""
+
+    date = models.DateField(_("date"), primary_key=True)
+    rolled_at = models.DateTimeField(_("rolled up at"), default=timezone.now)
+    cases = models.PositiveIntegerField(_("cases"), default=0)
+
+    class Meta:
+        verbose_name = _("rolled-up day")
+        verbose_name_plural = _("rolled-up days")
+
+    def __str__(self) -> str:
+        return self.date.isoformat()

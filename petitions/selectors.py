@@ -79,9 +79,12 @@ def public_events(petition: Petition) -> QuerySet[PetitionEvent]:
     return petition.events.filter(public=True).order_by("created_at", "id")
 
 
-def personal_data_visible(user: User, petition: Petition) -> bool:
+def personal_data_visible(user: User, petition: Petition, *, led_before: bool | None = None) -> bool:
     """Whether the user needs the complainant's phone and ID number in full: the desk that
-    took the case in, the unit that holds it, and the supervisors of its region."""
+    took the case in, the unit that holds it, and the supervisors of its region.
+
+    `led_before`: whether one of the user's acting units led the case before, when the caller
+    already knows it for many cases at once (the ledger export), to save a query per case."""
     scope = scope_for(user)
     if scope.everything or scope.covers(petition.region_code, scope.case_prefixes):
         return True
@@ -90,6 +93,8 @@ def personal_data_visible(user: User, petition: Petition) -> bool:
     # A unit that led the case before (the centre that accepted and routed it) still
     # follows it up with the resident; co-handling units see the data masked.
     acting = [unit for unit, roles in scope.unit_roles.items() if roles & ACTING_ROLES]
+    if led_before is not None:
+        return bool(acting) and led_before
     return bool(acting) and petition.assignments.filter(role=Assignment.Role.LEAD, unit_id__in=acting).exists()
 
 

@@ -26,3 +26,11 @@ def unread_notifications(context) -> int:
     if not hasattr(request, "_unread_notifications"):
         request._unread_notifications = unread_notification_count(request.user)
     return request._unread_notifications
+
+
+@register.simple_tag
+def can_see_stats(user) -> bool:
+    """Whether the user may open the statistics dashboard (grievances.statistics)."""
+    from grievances.statistics import has_stats_rights
+
+    return bool(getattr(user, "is_authenticated", False) and has_stats_rights(user))

@@ -1,0 +1,449 @@
+"""The ledger (台账): export of any filtered case list to Excel, and batch import of a village's
+paper ledger from Excel.
+
+Export: the same `PetitionFilter` and the same visibility as the case list; the complainant's
+name, phone and ID number masked for whoever may not see them
+(`petitions.selectors.personal_data_visible`), and "confidential" for confidential categories
+outside the commission. Rows are written with openpyxl's write-only mode, read in batches: the
+memory used stays flat however long the list. Lists longer than SUQIU_EXPORT_SYNC_MAX_ROWS are
+written by a Celery job to MEDIA_ROOT/exports/<user id>/<random>.xlsx; only that user can
+download it.
+
+Import: every row is checked (the columns here, then `petition_register` itself), all in one
+transaction: one bad row and nothing is imported. The preview runs the same import and rolls
+it back, so it reports exactly what the real import would refuse. Cases are created through
+`petition_register` (events and deadlines as at the desk); the paper's date is kept in a note
+(the deadlines run from when the system learns of the case); a row that says how the matter
+was settled on the spot is then closed through `petition_settle`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from zipfile import BadZipFile
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import QueryDict
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from config.errors import Refused
+from petitions.filters import PetitionFilter
+from petitions.masking import mask_id_number, mask_name, mask_phone
+from petitions.models import Assignment, Category, Channel, Petition
+from petitions.selectors import ACTING_ROLES, personal_data_visible, petition_list_for_user
+from petitions.services import petition_note, petition_register, petition_settle
+from stations import codes
+from stations.models import Region, Unit, User
+from stations.selectors import scope_for
+
+BATCH = 500
+MAX_IMPORT_ROWS = 2000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# --- Export -----------------------------------------------------------------------------------
+
+
+def ledger_queryset(user: User, params: QueryDict):
+    """The cases of the list page for the same query string (same FilterSet, same scope)."""
+    filterset = PetitionFilter(params, queryset=petition_list_for_user(user))
+    return filterset.qs.order_by("-created_at", "-id")
+
+
+def is_large(queryset) -> bool:
+    """More rows than an export in the request may hold (reads at most the limit + 1 ids)."""
+    limit = settings.SUQIU_EXPORT_SYNC_MAX_ROWS
+    return len(queryset.values_list("pk", flat=True)[: limit + 1]) > limit
+
+
+def export_headers() -> list[str]:
+    return [
+        _("Tracking number"),
+        _("Registered at"),
+        _("Level registered at"),
+        _("Village code"),
+        _("Village"),
+        _("Category"),
+        _("Channel"),
+        _("Title"),
+        _("Content"),
+        _("Complainant"),
+        _("Phone"),
+        _("ID number"),
+        _("Status"),
+        _("Holding unit"),
+        _("Handling due"),
+        _("Replied at"),
+        _("Closed at"),
+        _("Satisfaction"),
+        _("Repeat petitions"),
+    ]
+
+
+def _local(value: datetime | None) -> datetime | None:
+    # Excel has no time zones: write China time, without the offset.
+    return timezone.localtime(value).replace(tzinfo=None) if value else None
+
+
+def _batches(queryset, size: int = BATCH) -> Iterator[list[Petition]]:
+    batch: list[Petition] = []
+    for petition in queryset.iterator(chunk_size=size):
+        batch.append(petition)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def export_rows(user: User, queryset) -> Iterator[list]:
+    """One list per case, masked for this user; a fixed number of queries per batch."""
+    scope = scope_for(user)
+    acting = [unit for unit, roles in scope.unit_roles.items() if roles & ACTING_ROLES]
+    commission = (
+        scope.everything or Unit.objects.filter(pk__in=list(scope.unit_roles), kind=Unit.Kind.COMMISSION).exists()
+    )
+    confidential_word = _("confidential")
+    for batch in _batches(queryset):
+        led = set()
+        if acting:
+            led = set(
+                Assignment.objects.filter(
+                    petition_id__in=[p.pk for p in batch], role=Assignment.Role.LEAD, unit_id__in=acting
+                ).values_list("petition_id", flat=True)
+            )
+        for petition in batch:
+            shown = personal_data_visible(user, petition, led_before=petition.pk in led)
+            name, phone, id_number = (
+                petition.complainant_name,
+                petition.complainant_phone,
+                petition.complainant_id_number,
+            )
+            if petition.category.confidential and not commission:
+                name = phone = id_number = confidential_word
+            elif not shown:
+                name, phone, id_number = mask_name(name), mask_phone(phone), mask_id_number(id_number)
+            yield [
+                petition.tracking_number,
+                _local(petition.created_at),
+                petition.level,
+                petition.region_code,
+                petition.region.name,
+                petition.category.name,
+                str(petition.get_channel_display()),
+                petition.title,
+                petition.content,
+                _("anonymous") if petition.anonymous else name,
+                phone,
+                id_number,
+                str(petition.get_status_display()),
+                petition.holder_unit.name,
+                _local(petition.due_at),
+                _local(petition.replied_at),
+                _local(petition.closed_at),
+                str(petition.get_satisfaction_display()) if petition.satisfaction else "",
+                petition.repeat_count,
+            ]
+
+
+def write_ledger(user: User, queryset, target) -> int:
+    """Write the ledger workbook to `target` (a path or a binary file); returns the rows."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Ledger"))
+    sheet.append(export_headers())
+    count = 0
+    for row in export_rows(user, queryset):
+        sheet.append(row)
+        count += 1
+    workbook.save(target)
+    return count
+
+
+def export_to_tempfile(user: User, queryset):
+    """The workbook in a temporary file, rewound, for a FileResponse (deleted when closed)."""
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - the FileResponse closes it
+    write_ledger(user, queryset, handle)
+    handle.seek(0)
+    return handle
+
+
+def export_path(user_id: int, token: str) -> Path:
+    """Where a background export of this user lands: under the user's own directory, so the
+    download view can serve only the requester's files."""
+    if not token.isalnum():
+        raise ValueError("bad token")
+    return Path(settings.MEDIA_ROOT) / "exports" / str(user_id) / f"{token}.xlsx"
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def export_to_media(user: User, query: str, token: str) -> Path:
+    path = export_path(user.pk, token)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    write_ledger(user, ledger_queryset(user, QueryDict(query)), partial)
+    partial.replace(path)  # the download appears only once it is whole
+    return path
+
+
+# --- Import -----------------------------------------------------------------------------------
+
+
+def import_columns() -> list[tuple[str, str]]:
+    """The template's columns, in order: (field, header)."""
+    return [
+        ("region", _("Village code (12 digits)")),
+        ("category", _("Category (code or name)")),
+        ("channel", _("Channel")),
+        ("registered_on", _("Registered on (YYYY-MM-DD)")),
+        ("title", _("Title")),
+        ("content", _("Content")),
+        ("complainant_name", _("Complainant")),
+        ("complainant_phone", _("Phone")),
+        ("complainant_id_number", _("ID number")),
+        ("anonymous", _("Anonymous (yes/no)")),
+        ("settled", _("Settled on the spot: how (leave empty if not)")),
+    ]
+
+
+# What paper ledgers write in the channel column, besides our codes and labels.
+CHANNEL_WORDS = {
+    "来访": Channel.VISIT,
+    "走访": Channel.VISIT,
+    "来信": Channel.LETTER,
+    "来电": Channel.PHONE,
+    "电话": Channel.PHONE,
+    "12388": Channel.HOTLINE,
+    "网络": Channel.ONLINE,
+    "网上": Channel.ONLINE,
+    "诉求箱": Channel.BOX,
+    "下访": Channel.OUTREACH,
+    "转交办": Channel.REFERRAL,
+    "上级转交办": Channel.REFERRAL,
+}
+YES = {"yes", "y", "true", "1", "是", "匿名"}
+NO = {"", "no", "n", "false", "0", "否"}
+
+
+def template_workbook(target) -> None:
+    """The import template: the header row, one example row, and the codes on a second sheet."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Ledger"))
+    sheet.append([header for _field, header in import_columns()])
+    sheet.append(
+        [
+            "990121100200",
+            "infrastructure",
+            "visit",
+            "2025-03-01",
+            "村道塌方",
+            "三组村道雨后塌方，车辆无法通行。",
+            "字红梅",
+            "13800138000",
+            "",
+            "否",
+            "",
+        ]
+    )
+    codes_sheet = workbook.create_sheet(_("Codes"))
+    codes_sheet.append([_("Category code"), _("Category name")])
+    for category in Category.objects.filter(is_active=True):
+        codes_sheet.append([category.code, category.name_zh])
+    codes_sheet.append([])
+    codes_sheet.append([_("Channel code"), _("Channel")])
+    for value, label in Channel.choices:
+        codes_sheet.append([value, str(label)])
+    workbook.save(target)
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # the spreadsheet's row number (the header is row 1)
+    field: str
+    column: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: list[Petition] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and self.rows > 0
+
+
+def read_rows(source) -> Iterator[tuple[int, list]]:
+    """The non-empty data rows of the first sheet, with their row numbers."""
+    workbook = load_workbook(source, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+            values = list(values)
+            if any(value not in (None, "") for value in values):
+                yield number, values
+    finally:
+        workbook.close()
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+class _Lookups:
+    """The categories, channels and villages rows refer to, loaded once per import."""
+
+    def __init__(self, county_prefix: str):
+        self.county_prefix = county_prefix
+        self.categories: dict[str, Category] = {}
+        for category in Category.objects.filter(is_active=True):
+            for key in (category.code, category.name_zh, category.name_en):
+                if key:
+                    self.categories[key.strip().lower()] = category
+        self.channels: dict[str, str] = dict(CHANNEL_WORDS)
+        for value, label in Channel.choices:
+            self.channels[value] = value
+            self.channels[str(label).lower()] = value
+            with translation.override("zh-hans"):
+                self.channels[str(label)] = value
+        self.villages: dict[str, Region] = {}
+
+    def load_villages(self, wanted: Iterable[str]) -> None:
+        wanted = [code for code in set(wanted) if codes.is_code(code)]
+        self.villages = {
+            region.code: region
+            for region in Region.objects.filter(code__in=wanted, level=Region.Level.VILLAGE).select_related("parent")
+        }
+
+
+def _parse(values: list, lookups: _Lookups, today: date) -> tuple[dict, dict[str, str]]:
+    names = [name for name, _header in import_columns()]
+    cells = dict(zip(names, values + [None] * (len(names) - len(values)), strict=False))
+    errors: dict[str, str] = {}
+    data: dict = {}
+
+    code = _text(cells["region"])
+    region = lookups.villages.get(code)
+    if not codes.is_code(code) or region is None:
+        errors["region"] = _("No village has this code.")
+    elif not code.startswith(lookups.county_prefix):
+        errors["region"] = _("The village must be in your county.")
+    data["region"] = region
+
+    category = lookups.categories.get(_text(cells["category"]).lower())
+    if category is None:
+        errors["category"] = _("Unknown category: give its code or its name.")
+    data["category"] = category
+
+    channel = lookups.channels.get(_text(cells["channel"])) or lookups.channels.get(_text(cells["channel"]).lower())
+    if channel is None:
+        errors["channel"] = _("Unknown channel.")
+    data["channel"] = channel or ""
+
+    raw_date = cells["registered_on"]
+    day = None
+    if isinstance(raw_date, datetime):
+        day = raw_date.date()
+    elif isinstance(raw_date, date):
+        day = raw_date
+    else:
+        text = _text(raw_date).replace("/", "-").replace(".", "-")
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            errors["registered_on"] = _("Give the date as YYYY-MM-DD.")
+    if day is not None and day > today:
+        errors["registered_on"] = _("The date is in the future.")
+    data["registered_on"] = day
+
+    anonymous = _text(cells["anonymous"]).lower()
+    if anonymous not in YES | NO:
+        errors["anonymous"] = _("Write yes or no.")
+    data["anonymous"] = anonymous in YES
+    for name in ("title", "content", "complainant_name", "complainant_phone", "complainant_id_number", "settled"):
+        data[name] = _text(cells[name])
+    return data, errors
+
+
+def ledger_import(*, actor: User, intake_unit: Unit, source, dry_run: bool) -> ImportResult:
+    """Import a paper ledger at `intake_unit`: all rows or none. With `dry_run` nothing is
+    kept either way (the preview)."""
+    headers = dict(import_columns())
+    result = ImportResult()
+    today = timezone.localdate()
+    lookups = _Lookups(intake_unit.region.code[: codes.PREFIX_LENGTH["county"]])
+    try:
+        rows = list(read_rows(source))
+    except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError):
+        result.errors.append(RowError(0, "file", _("File"), _("This is not an Excel (.xlsx) file.")))
+        return result
+    if len(rows) > MAX_IMPORT_ROWS:
+        message = _("At most %(n)d rows in one file.") % {"n": MAX_IMPORT_ROWS}
+        result.errors.append(RowError(0, "file", _("File"), message))
+        return result
+    result.rows = len(rows)
+    lookups.load_villages(_text(values[0]) if values else "" for _number, values in rows)
+
+    def fail(number: int, name: str, message: str) -> None:
+        result.errors.append(RowError(number, name, headers.get(name, name), message))
+
+    with transaction.atomic():
+        for number, values in rows:
+            data, errors = _parse(values, lookups, today)
+            for name, message in errors.items():
+                fail(number, name, message)
+            if errors:
+                continue
+            try:
+                with transaction.atomic():
+                    petition = petition_register(
+                        actor=actor,
+                        intake_unit=intake_unit,
+                        channel=data["channel"],
+                        category=data["category"],
+                        region=data["region"],
+                        title=data["title"],
+                        content=data["content"],
+                        anonymous=data["anonymous"],
+                        complainant_name=data["complainant_name"],
+                        complainant_phone=data["complainant_phone"],
+                        complainant_id_number=data["complainant_id_number"],
+                    ).petition
+                    petition_note(
+                        petition_id=petition.pk,
+                        actor=actor,
+                        text=_("Entered from the paper ledger; registered on paper on %(day)s.")
+                        % {"day": data["registered_on"].isoformat()},
+                    )
+                    if data["settled"]:
+                        petition = petition_settle(petition_id=petition.pk, actor=actor, text=data["settled"])
+                    result.created.append(petition)
+            except ValidationError as error:
+                for name, messages in error.message_dict.items() if hasattr(error, "error_dict") else []:
+                    fail(number, "settled" if name == "text" else name, " ".join(messages))
+                if not hasattr(error, "error_dict"):
+                    fail(number, "", " ".join(error.messages))
+            except Refused as error:
+                fail(number, "", str(error))
+        if result.errors or dry_run:
+            transaction.set_rollback(True)
+    if result.errors:
+        result.created = []
+    return result

@@ -1,0 +1,345 @@
+"""Statistics for staff (统计): counts by level, category, channel, status and satisfaction,
+on-time and closure rates, repeats, trends by month and a per-child-region drill-down.
+
+Who sees what (DESIGN.md §4), from `stations.selectors.scope_for`:
+
+- superusers: everything;
+- supervisors, leaders and observers: every case in their subtrees (`stats_prefixes`),
+  aggregates only;
+- desk staff (clerks, handlers): the cases their units took in or hold or held.
+
+Where the figures come from (DESIGN.md §10): the days the nightly rollup has covered are
+read from `DailyStat` (a few grouped queries whatever the number of cases); every other day
+of the period (today, and any day not rolled up yet) is counted live from the case table
+through the `created_at` index. Desk staff's figures depend on units, which the rollup does
+not keep, so theirs are always live (a unit's cases are few).
+
+Definitions:
+
+- *answered* (已答复): the case has a reply (`replied_at` set), settled-on-the-spot included;
+- *on time* (按期): an answered case whose reply came by its handling deadline (`due_at`,
+  which includes any approved extension) or, when it never got one (answered or settled
+  before assignment), by its acceptance deadline (`acceptance_due_at`);
+- *on-time rate* (按期办结率): on time ÷ answered, in percent (None when nothing was answered);
+- *closure rate* (办结率): cases with status `closed` ÷ cases registered, in percent;
+- *repeats* (重复件): cases linked to an earlier case of the same complainant (`repeat_of`).
+
+Every figure counts the cases *registered* in the period, with their status as it stands
+now (for rolled-up days: as it stood at the last rollup, which re-rolls a trailing window).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Substr, TruncMonth
+from django.http import Http404
+from django.utils import timezone
+
+from grievances.models import DailyStat, DailyStatDay
+from petitions.models import OPEN_STATUSES, Category, Channel, Petition, Satisfaction, Status
+from petitions.selectors import petitions_visible_to
+from stations import codes
+from stations.models import Region, User
+from stations.selectors import Scope, scope_for, within_q
+
+LEVELS = ("county", "township", "village")
+DIMENSIONS = ("level", "category_id", "channel", "status", "satisfaction")
+
+
+def has_stats_rights(user: User) -> bool:
+    """Whether the user may open the dashboard: anyone with a subtree to watch or a desk."""
+    scope = scope_for(user)
+    return scope.everything or bool(scope.stats_prefixes) or bool(scope.unit_ids)
+
+
+def stats_region_for(user: User, code: str | None) -> Region | None:
+    """The region a statistic is asked for, if the user may see it; None means "all I see".
+
+    A region outside the user's view is a 404 (never a 403 that confirms it exists)."""
+    scope = scope_for(user)
+    if not has_stats_rights(user):
+        raise Http404
+    if not code:
+        # One subtree watched: start there (the county for the county commission).
+        prefixes = scope.stats_prefixes or (scope.region_prefixes if not scope.everything else ())
+        if len(prefixes) == 1:
+            return Region.objects.filter(code=codes.pad(prefixes[0])).first()
+        return None
+    region = Region.objects.filter(code=code).first() if codes.is_code(code) else None
+    if region is None:
+        raise Http404
+    allowed = scope.stats_prefixes + (scope.region_prefixes if scope.unit_ids else ())
+    if not scope.covers(region.prefix, allowed):
+        raise Http404
+    return region
+
+
+def _uses_rollup(scope: Scope) -> bool:
+    return scope.everything or not scope.unit_ids
+
+
+def _base_cases(user: User, scope: Scope) -> QuerySet[Petition]:
+    """The cases the user's statistics count: visible cases plus the stats subtrees."""
+    if scope.everything:
+        return Petition.objects.all()
+    cases = petitions_visible_to(user)
+    if scope.stats_prefixes:
+        cases = cases | Petition.objects.filter(within_q("region_code", scope.stats_prefixes))
+    return cases
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def day_range(day: date) -> tuple[datetime, datetime]:
+    """The instants a local calendar day covers, [start, end)."""
+    return _day_start(day), _day_start(day + timedelta(days=1))
+
+
+def _ranges(days: list[date]) -> list[tuple[date, date]]:
+    """Consecutive days folded into inclusive (first, last) ranges."""
+    out: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if out and out[-1][1] + timedelta(days=1) == day:
+            out[-1] = (out[-1][0], day)
+        else:
+            out.append((day, day))
+    return out
+
+
+def answered_q() -> Q:
+    return Q(replied_at__isnull=False)
+
+
+def on_time_q() -> Q:
+    """See the module docstring: replied by the handling deadline, or by the acceptance
+    deadline when the case never had a handling deadline."""
+    return Q(replied_at__isnull=False) & (
+        Q(due_at__isnull=False, replied_at__lte=F("due_at"))
+        | Q(due_at__isnull=True, replied_at__lte=F("acceptance_due_at"))
+    )
+
+
+@dataclass
+class Summary:
+    """The figures of one statistic, ready for the API and the dashboard."""
+
+    region: Region | None
+    date_from: date
+    date_to: date
+    total: int = 0
+    answered: int = 0
+    on_time: int = 0
+    repeats: int = 0
+    by_level: dict[str, int] = field(default_factory=dict)
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_satisfaction: dict[str, int] = field(default_factory=dict)
+    by_month: dict[str, int] = field(default_factory=dict)
+    by_child_region: list[dict] = field(default_factory=list)
+    live_days: int = 0
+
+    @property
+    def closed(self) -> int:
+        return self.by_status.get(Status.CLOSED, 0)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return round(100 * self.on_time / self.answered, 1) if self.answered else None
+
+    @property
+    def closure_rate(self) -> float | None:
+        return round(100 * self.closed / self.total, 1) if self.total else None
+
+
+def _fold(summary: Summary, rows, counts: dict, category_codes: dict[int, str]) -> None:
+    """Add grouped rows (one per combination of the five dimensions) to the summary."""
+    for row in rows:
+        n = row["n"] or 0
+        summary.total += n
+        summary.answered += row["answered"] or 0
+        summary.on_time += row["on_time"] or 0
+        summary.repeats += row["repeats"] or 0
+        counts["level"][row["level"]] += n
+        counts["category"][category_codes.get(row["category_id"], "?")] += n
+        counts["channel"][row["channel"]] += n
+        counts["status"][row["status"]] += n
+        counts["satisfaction"][row["satisfaction"] or ""] += n
+
+
+def summary_for(
+    user: User,
+    *,
+    region: Region | None,
+    date_from: date,
+    date_to: date,
+    category: Category | None = None,
+) -> Summary:
+    """The statistic of the cases registered from `date_from` to `date_to` (inclusive) in
+    `region`'s subtree (or everything the user sees), in a fixed number of queries."""
+    scope = scope_for(user)
+    summary = Summary(region=region, date_from=date_from, date_to=date_to)
+    counts: dict[str, Counter] = defaultdict(Counter)
+    months: Counter = Counter()
+    children: Counter = Counter()
+    category_codes = dict(Category.objects.values_list("pk", "code"))
+    child_length = _child_prefix_length(region)
+
+    rolled: list[date] = []
+    today = timezone.localdate()
+    if _uses_rollup(scope):
+        rolled = list(
+            DailyStatDay.objects.filter(date__gte=date_from, date__lte=min(date_to, today - timedelta(days=1)))
+            .order_by("date")
+            .values_list("date", flat=True)
+        )
+    rolled_set = set(rolled)
+    live_days = [
+        date_from + timedelta(days=n)
+        for n in range((date_to - date_from).days + 1)
+        if date_from + timedelta(days=n) not in rolled_set
+    ]
+    summary.live_days = len(live_days)
+
+    if rolled:
+        stats = DailyStat.objects.filter(
+            Q(*[Q(date__gte=low, date__lte=high) for low, high in _ranges(rolled)], _connector=Q.OR)
+        )
+        if not scope.everything:
+            stats = stats.filter(within_q("region_code", scope.stats_prefixes))
+        if region is not None:
+            stats = stats.filter(within_q("region_code", [region.prefix]))
+        if category is not None:
+            stats = stats.filter(category=category)
+        sums = {
+            "n": Sum("cases"),
+            "answered": Sum("answered"),
+            "on_time": Sum("on_time"),
+            "repeats": Sum("repeats"),
+        }
+        _fold(summary, stats.values(*DIMENSIONS).annotate(**sums).order_by(), counts, category_codes)
+        for row in stats.annotate(month=TruncMonth("date")).values("month").annotate(n=Sum("cases")).order_by():
+            months[row["month"].strftime("%Y-%m")] += row["n"] or 0
+        if child_length:
+            for row in (
+                stats.annotate(child=Substr("region_code", 1, child_length))
+                .values("child")
+                .annotate(n=Sum("cases"))
+                .order_by()
+            ):
+                children[row["child"]] += row["n"] or 0
+
+    if live_days:
+        spans = [(day_range(low)[0], day_range(high)[1]) for low, high in _ranges(live_days)]
+        cases = _base_cases(user, scope).filter(
+            Q(*[Q(created_at__gte=start, created_at__lt=end) for start, end in spans], _connector=Q.OR)
+        )
+        if region is not None:
+            cases = cases.filter(within_q("region_code", [region.prefix]))
+        if category is not None:
+            cases = cases.filter(category=category)
+        live = {
+            "n": Count("id"),
+            "answered": Count("id", filter=answered_q()),
+            "on_time": Count("id", filter=on_time_q()),
+            "repeats": Count("id", filter=Q(repeat_of__isnull=False)),
+        }
+        _fold(summary, cases.values(*DIMENSIONS).annotate(**live).order_by(), counts, category_codes)
+        tz = timezone.get_current_timezone()
+        for row in cases.annotate(month=TruncMonth("created_at", tzinfo=tz)).values("month").annotate(n=Count("id")):
+            months[row["month"].strftime("%Y-%m")] += row["n"]
+        if child_length:
+            for row in (
+                cases.annotate(child=Substr("region_code", 1, child_length))
+                .values("child")
+                .annotate(n=Count("id"))
+                .order_by()
+            ):
+                children[row["child"]] += row["n"]
+
+    summary.by_level = {level: counts["level"].get(level, 0) for level in LEVELS} | {
+        level: n for level, n in counts["level"].items() if level not in LEVELS
+    }
+    summary.by_category = {code: counts["category"].get(code, 0) for code in category_codes.values()}
+    summary.by_channel = {value: counts["channel"].get(value, 0) for value in Channel.values}
+    summary.by_status = {value: counts["status"].get(value, 0) for value in Status.values}
+    summary.by_satisfaction = {value: counts["satisfaction"].get(value, 0) for value in Satisfaction.values}
+    summary.by_satisfaction["unrated"] = counts["satisfaction"].get("", 0)
+    summary.by_month = dict(sorted(months.items()))
+    if child_length:
+        summary.by_child_region = _child_rows(region, child_length, children)
+    return summary
+
+
+def _child_prefix_length(region: Region | None) -> int | None:
+    """The prefix length of the level below `region` (None at the village, or for "all")."""
+    if region is None or region.level == Region.Level.VILLAGE:
+        return None
+    levels = codes.LEVELS
+    return codes.PREFIX_LENGTH[levels[levels.index(region.level) + 1]]
+
+
+def _child_rows(region: Region, length: int, children: Counter) -> list[dict]:
+    rows = []
+    for child in Region.objects.filter(parent=region).order_by("code").only("code", "name", "level"):
+        rows.append(
+            {"code": child.code, "name": child.name, "level": child.level, "total": children.get(child.prefix, 0)}
+        )
+    return rows
+
+
+def overdue_for(user: User, *, region: Region | None, limit: int = 20) -> list[Petition]:
+    """The open cases past their deadline (most overdue first), bounded: the dashboard's list.
+    Observers (aggregates only) get none."""
+    scope = scope_for(user)
+    cases = petitions_visible_to(user)
+    if region is not None:
+        cases = cases.filter(within_q("region_code", [region.prefix]))
+    if not (scope.everything or scope.case_prefixes or scope.unit_ids):
+        return []
+    return list(
+        cases.filter(status__in=OPEN_STATUSES, current_due_at__lt=timezone.now())
+        .select_related("category", "holder_unit")
+        .order_by("current_due_at", "id")[:limit]
+    )
+
+
+# --- The rollup -------------------------------------------------------------------------------
+
+
+def rollup_rows(day: date) -> list[DailyStat]:
+    """The rollup cells of one local day, computed from the case table (one grouped query)."""
+    start, end = day_range(day)
+    rows = (
+        Petition.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("region_code", *DIMENSIONS)
+        .annotate(
+            n=Count("id"),
+            answered=Count("id", filter=answered_q()),
+            on_time=Count("id", filter=on_time_q()),
+            repeats=Count("id", filter=Q(repeat_of__isnull=False)),
+        )
+        .order_by()
+    )
+    return [
+        DailyStat(
+            date=day,
+            region_code=row["region_code"],
+            level=row["level"],
+            category_id=row["category_id"],
+            channel=row["channel"],
+            status=row["status"],
+            satisfaction=row["satisfaction"] or "",
+            cases=row["n"],
+            answered=row["answered"],
+            on_time=row["on_time"],
+            repeats=row["repeats"],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,231 @@
+"""The ledger (台账): Excel export of a filtered case list, masked for the viewer; batch import
+of a paper ledger, all rows or none."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from grievances.ledger import import_columns
+from grievances.tasks import export_ledger
+from petitions.models import Petition, PetitionEvent
+from stations.models import Membership
+from stations.services import membership_grant
+from tests.factories import UserFactory
+from tests.grievances.test_stats import load_county_year
+
+pytestmark = pytest.mark.django_db
+
+Verb = PetitionEvent.Verb
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def centre_clerk(world):
+    """A clerk of the 东镇 centre: sees the township's cases, but not the village desks' complainants."""
+    user = UserFactory(username="centre_clerk")
+    membership_grant(user=user, unit=world.units["east_centre"], role=Membership.Role.CLERK)
+    return user
+
+
+def read_xlsx(content: bytes) -> list[tuple]:
+    sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
+    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def streamed(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+# --- Export ---------------------------------------------------------------------------------
+
+
+def test_export_has_the_filtered_rows_masked_for_a_clerk(
+    client, world, categories, centre_clerk, django_assert_max_num_queries
+):
+    cases = load_county_year(world, categories)
+    client.force_login(centre_clerk)
+    query = {"category": "infrastructure", "region": world.region("东镇").code}
+    # The case list offers the export of exactly this query.
+    page = client.get("/staff/cases/", query).content.decode()
+    assert f'href="/staff/export/?{urlencode(query).replace("&", "&amp;")}"' in page
+
+    with django_assert_max_num_queries(8):
+        response = client.get("/staff/export/", query)
+        content = streamed(response)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    rows = read_xlsx(content)
+    header, body = rows[0], rows[1:]
+    east = {world.region("东一村").code, world.region("东二村").code}
+    expected = {
+        case.tracking_number: case
+        for case in cases
+        if case.category_id == categories["infrastructure"].pk and case.region_code in east
+    }
+    assert {row[0] for row in body} == set(expected)
+    assert len(header) == 19
+    name, phone = 9, 10  # the complainant and the phone columns
+    for row in body:
+        case = expected[row[0]]
+        if case.intake_unit_id == world.units["east_centre"].pk:
+            # Taken in at the clerk's own desk: shown in full.
+            assert (row[name], row[phone]) == ("字红梅", "13800138000")
+        else:
+            # Taken in at a village desk or the county: masked.
+            assert (row[name], row[phone]) == ("字**", "138****8000")
+    assert any(row[name] == "字**" for row in body) and any(row[name] == "字红梅" for row in body)
+
+
+def test_export_shows_only_cases_in_view(client, world, categories):
+    load_county_year(world, categories)
+    client.force_login(world.users["other_clerk"])  # the 西一村 desk
+    body = read_xlsx(streamed(client.get("/staff/export/")))[1:]
+    desk_cases = Petition.objects.filter(intake_unit=world.units["west1_desk"]).count()
+    assert len(body) == desk_cases > 0
+    client.force_login(world.users["foreign_clerk"])
+    assert read_xlsx(streamed(client.get("/staff/export/")))[1:] == []
+
+
+def test_a_large_export_is_written_by_a_job_for_the_requester_only(client, world, categories, settings):
+    load_county_year(world, categories)
+    settings.SUQIU_EXPORT_SYNC_MAX_ROWS = 10
+    supervisor = world.users["supervisor"]
+    client.force_login(supervisor)
+    response = client.get("/staff/export/", {"status": "closed"})
+    assert response.status_code == 302
+    url = response["Location"]
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    assert client.get(url).status_code == 202  # not written yet: the waiting page
+
+    export_ledger(supervisor.pk, "status=closed", token)  # what the worker runs
+    response = client.get(url)
+    assert response.status_code == 200
+    assert len(read_xlsx(streamed(response))) == 1 + 187
+
+    client.force_login(world.users["handler"])
+    assert client.get(url).status_code != 200  # another user cannot open it
+    assert client.get("/staff/export/..%2F1/").status_code == 404
+
+
+# --- Import ---------------------------------------------------------------------------------
+
+
+def ledger_file(rows: list[list]) -> io.BytesIO:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append([header for _field, header in import_columns()])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    buffer.name = "ledger.xlsx"
+    return buffer
+
+
+def good_row(n: int, world, *, settled: str = "") -> list:
+    village = world.region("东一村") if n % 2 else world.region("西一村")
+    return [
+        village.code,
+        ["infrastructure", "土地问题", "Social security"][n % 3],
+        ["visit", "来电", "letter"][n % 3],
+        f"2025-03-{1 + n % 28:02d}",
+        f"纸质台账第{n}件",
+        "村民反映的问题，见纸质台账原件。",
+        f"村民{n}",
+        f"1380013{n:04d}",  # a different complainant each row: no repeat links
+        "",
+        "否",
+        settled,
+    ]
+
+
+def test_one_bad_row_among_100_imports_nothing_and_names_it(client, world, categories):
+    rows = [good_row(n, world) for n in range(100)]
+    rows[56][1] = "不存在的类别"  # spreadsheet row 58 (the header is row 1)
+    client.force_login(world.users["clerk"])
+    before = Petition.objects.count()
+    response = client.post("/staff/import/", {"action": "preview", "file": ledger_file(rows)})
+    assert response.status_code == 400
+    errors = response.context["result"].errors
+    assert [(error.row, error.field) for error in errors] == [(58, "category")]
+    assert 'data-row="58" data-field="category"' in response.content.decode()
+    assert Petition.objects.count() == before
+    # Nothing is waiting to be confirmed either.
+    response = client.post("/staff/import/", {"action": "confirm"})
+    assert response.status_code == 302 and Petition.objects.count() == before
+
+
+def test_every_kind_of_bad_row_is_reported(world, categories):
+    from grievances.ledger import ledger_import
+
+    rows = [good_row(n, world) for n in range(6)]
+    rows[0][0] = "990122100200"  # a village of another county
+    rows[1][2] = "飞鸽传书"
+    rows[2][3] = "三月一日"
+    rows[3][4] = ""  # no title: the service refuses it
+    rows[4][7] = "12345"
+    result = ledger_import(
+        actor=world.users["clerk"], intake_unit=world.units["east1_desk"], source=ledger_file(rows), dry_run=False
+    )
+    assert [(error.row, error.field) for error in result.errors] == [
+        (2, "region"),
+        (3, "channel"),
+        (4, "registered_on"),
+        (5, "title"),
+        (6, "complainant_phone"),
+    ]
+    assert Petition.objects.count() == 0 and result.created == []
+
+
+def test_a_clean_file_imports_every_row_with_its_events(client, world, categories):
+    rows = [good_row(n, world, settled="当场协调修好" if n % 4 == 0 else "") for n in range(20)]
+    client.force_login(world.users["clerk"])
+    response = client.post("/staff/import/", {"action": "preview", "file": ledger_file(rows)})
+    assert response.status_code == 200, response.context["result"].errors
+    assert Petition.objects.count() == 0  # the preview keeps nothing
+    assert 'id="import-confirm"' in response.content.decode()
+
+    response = client.post("/staff/import/", {"action": "confirm"})
+    assert response.status_code == 302
+    cases = list(Petition.objects.order_by("id"))
+    assert len(cases) == 20
+    for n, case in enumerate(cases):
+        verbs = list(case.events.order_by("id").values_list("verb", flat=True))
+        assert case.intake_unit == world.units["east1_desk"]
+        assert case.registered_by == world.users["clerk"]
+        assert case.title == f"纸质台账第{n}件"
+        assert case.acceptance_due_at is not None
+        note = case.events.get(verb=Verb.NOTE).note
+        assert f"2025-03-{1 + n % 28:02d}" in note
+        if n % 4 == 0:
+            assert case.status == "closed" and case.settled_on_the_spot
+            assert verbs == [Verb.REGISTERED, Verb.NOTE, Verb.SETTLED, Verb.CLOSED]
+        else:
+            assert case.status == "registered"
+            assert verbs == [Verb.REGISTERED, Verb.NOTE]
+    # Category by Chinese name, channel by the ledger's word.
+    assert cases[1].category.code == "land" and cases[2].category.code == "social_security"
+    assert cases[1].channel == "phone"
+    assert cases[0].holder_unit == world.units["west_centre"]
+    # The stored upload is gone once imported.
+    assert client.post("/staff/import/", {"action": "confirm"}).status_code == 302
+    assert Petition.objects.count() == 20
+
+
+def test_import_template_and_who_may_import(client, world, categories):
+    client.force_login(world.users["clerk"])
+    response = client.get("/staff/import/template/")
+    rows = read_xlsx(streamed(response))
+    assert list(rows[0]) == [header for _field, header in import_columns()]
+    assert client.get("/staff/import/").status_code == 200
+    client.force_login(world.users["observer"])
+    assert client.get("/staff/import/").status_code == 404
