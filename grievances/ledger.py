@@ -4,7 +4,7 @@ paper ledger from Excel.
 Export: the same `PetitionFilter` and the same visibility as the case list; the complainant's
 name, phone and ID number masked for whoever may not see them
 (`petitions.selectors.personal_data_visible`), and "confidential" for confidential categories
-outside the commission. Rows are written with openpyxl's write-only mode, read in batches: the
+for everyone (a report's identities leave only through a recorded reveal, one case at a time). Rows are written with openpyxl's write-only mode, read in batches: the
 memory used stays flat however long the list. Lists longer than SUQIU_EXPORT_SYNC_MAX_ROWS are
 written by a Celery job to MEDIA_ROOT/exports/<user id>/<random>.xlsx; only that user can
 download it.
@@ -109,9 +109,6 @@ def export_rows(user: User, queryset) -> Iterator[list]:
     """One list per case, masked for this user; a fixed number of queries per batch."""
     scope = scope_for(user)
     acting = [unit for unit, roles in scope.unit_roles.items() if roles & ACTING_ROLES]
-    commission = (
-        scope.everything or Unit.objects.filter(pk__in=list(scope.unit_roles), kind=Unit.Kind.COMMISSION).exists()
-    )
     confidential_word = _("confidential")
     for batch in _batches(queryset):
         led = set()
@@ -128,7 +125,9 @@ def export_rows(user: User, queryset) -> Iterator[list]:
                 petition.complainant_phone,
                 petition.complainant_id_number,
             )
-            if petition.category.confidential and not commission:
+            if petition.category.confidential:
+                # Identities of a report against officials leave only through a recorded
+                # reveal, one case at a time (`petitions.services.petition_reveal`), never in bulk.
                 name = phone = id_number = confidential_word
             elif not shown:
                 name, phone, id_number = mask_name(name), mask_phone(phone), mask_id_number(id_number)

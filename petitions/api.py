@@ -27,6 +27,7 @@ from petitions.serializers import (
     CategorySerializer,
     CloseInput,
     DecisionInput,
+    DisposeInput,
     ErrorSerializer,
     EventSerializer,
     NoteInput,
@@ -42,6 +43,7 @@ from petitions.serializers import (
     ReplyInput,
     RequestExtensionInput,
     ReturnInput,
+    RevealInput,
     SettleInput,
     TransferInput,
 )
@@ -51,6 +53,7 @@ from petitions.services import (
     petition_assign,
     petition_attach,
     petition_close,
+    petition_dispose,
     petition_note,
     petition_rate,
     petition_refuse_extension,
@@ -59,6 +62,7 @@ from petitions.services import (
     petition_reply,
     petition_request_extension,
     petition_return,
+    petition_reveal,
     petition_settle,
     petition_transfer,
 )
@@ -309,6 +313,33 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={200: EventSerializer(many=True), 404: _NOT_FOUND},
         tags=["petitions"],
     )
+    @_verb(
+        _("Reveal the reporter (查看举报人身份)"),
+        RevealInput,
+        _(
+            "A confidential report only: the competent commission sees the reporter and the accused in this "
+            "answer, and the reveal is recorded with its reason."
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="reveal")
+    def reveal(self, request, pk=None):
+        petition, data = self._parse(request, pk, RevealInput)
+        data.pop("expected_version", None)
+        petition_reveal(petition_id=petition.pk, actor=request.user, **data)
+        petition = self._case(request, pk)
+        prefetch_related_objects([petition], "assignments__unit", "attachments")
+        context = {**self.get_serializer_context(), "revealed": True}
+        response = Response(PetitionDetailSerializer(petition, context=context).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @_verb(_("Record the disposition (处置)"), DisposeInput, _("The commission holding the case only."))
+    @action(detail=True, methods=["post"], url_path="dispose")
+    def dispose(self, request, pk=None):
+        petition, data = self._parse(request, pk, DisposeInput)
+        petition_dispose(petition_id=petition.pk, actor=request.user, **data)
+        return self._answer(request, pk)
+
     @action(detail=True, methods=["get"], url_path="events", pagination_class=None, filterset_class=None)
     def events(self, request, pk=None):
         petition = self._case(request, pk)

@@ -108,6 +108,13 @@ class IntakeForm(forms.Form):
     category = forms.ModelChoiceField(label=_("category"), queryset=Category.objects.filter(is_active=True))
     title = forms.CharField(label=_("title"), max_length=120)
     content = forms.CharField(label=_("content"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+    accused = forms.CharField(
+        label=_("accused persons"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Reports against officials: one per line, the name, then a comma and the post."),
+    )
     region = forms.TypedChoiceField(label=_("village"), coerce=int)
     channel = forms.ChoiceField(label=_("channel"), choices=Channel.choices, initial=Channel.VISIT)
     intake_unit = forms.TypedChoiceField(label=_("intake unit"), coerce=int)
@@ -147,6 +154,14 @@ class IntakeForm(forms.Form):
                 self.fields["complainant_name"].widget.attrs.pop("autofocus", None)
                 field.widget.attrs["autofocus"] = True
                 return
+
+    def clean_accused(self) -> list[dict]:
+        people = []
+        for line in (self.cleaned_data.get("accused") or "").splitlines():
+            name, _sep, post = line.replace("，", ",").partition(",")
+            if name.strip():
+                people.append({"name": name.strip(), "post": post.strip(), "unit": None})
+        return people
 
     def clean_region(self) -> Region:
         return self.villages[self.cleaned_data["region"]]

@@ -6,6 +6,8 @@ one's own number, too little to call or identify anyone.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 
 def mask_phone(value: str) -> str:
     """`13800138000` → `138****8000`; a landline keeps its area code and last four digits."""
@@ -34,3 +36,7 @@ def mask_name(value: str) -> str:
     if not value:
         return ""
     return value[0] + "*" * max(len(value) - 1, 1)
+
+
+# What everyone but the competent commission sees of a confidential report's identities.
+CONFIDENTIAL = gettext_lazy("confidential")

@@ -19,7 +19,12 @@ DESK_ROLES = frozenset({Role.CLERK, Role.HANDLER})
 
 def petitions_visible_to(user: User) -> QuerySet[Petition]:
     """Cases taken in or held (now or before) by the user's units, plus every case in the
-    subtrees the user supervises or leads. Observers see no case here (only statistics)."""
+    subtrees the user supervises or leads. Observers see no case here (only statistics).
+
+    A confidential report (涉纪涉腐) is seen only by the staff of commissions (纪委) whose
+    region covers it, and by the intake desk that took it in (as a shell: `confidential_visible`
+    decides what of it they see). The township centre, the village's other units and region
+    supervisors outside a commission do not see it at all."""
     scope = scope_for(user)
     cases = Petition.objects.all()
     if scope.everything:
@@ -28,7 +33,75 @@ def petitions_visible_to(user: User) -> QuerySet[Petition]:
     if scope.unit_ids:
         held = Assignment.objects.filter(petition=OuterRef("pk"), unit_id__in=scope.unit_ids)
         condition |= Q(intake_unit_id__in=scope.unit_ids) | Q(holder_unit_id__in=scope.unit_ids) | Exists(held)
-    return cases.filter(condition)
+    open_to_me = (
+        Q(category__confidential=False)
+        | Q(intake_unit_id__in=scope.unit_ids)
+        | within_q("region_code", scope.commission_prefixes.values())
+    )
+    return cases.filter(condition).filter(open_to_me)
+
+
+def confidential_visible(user: User, petition: Petition) -> bool:
+    """The one rule for a confidential report's identities (the reporter's name, phone and ID
+    number, the names of the accused): only staff of a commission whose region covers the case
+    (the competent level and above) and superusers; never a commission the report names
+    (recusal). Everyone else, the desk that logged it included, sees "confidential"."""
+    scope = scope_for(user)
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if scope.everything:
+        return True
+    covering = [
+        unit_id for unit_id, prefix in scope.commission_prefixes.items() if petition.region_code.startswith(prefix)
+    ]
+    if not covering:
+        return False
+    accused = list(petition.accused.all())
+    return any(not unit_recused(unit, accused) for unit in Unit.objects.filter(pk__in=covering))
+
+
+def unit_recused(unit: Unit, accused) -> bool:
+    """Whether a unit must stand aside (回避) from a report naming `accused`: one of them works
+    in it, is a member of it or leads a unit of its level (a leader of the same region).
+    Names are matched against the staff's full names: a report names people, not accounts."""
+    accused = list(accused)
+    if not accused:
+        return False
+    if any(person.unit_id == unit.pk for person in accused):
+        return True
+    names = {person.name.strip() for person in accused if person.name.strip()}
+    if not names:
+        return False
+    staff = Membership.objects.filter(unit__is_active=True).filter(
+        Q(unit=unit) | Q(unit__region_id=unit.region_id, role=Role.LEADER)
+    )
+    return staff.filter(Q(user__full_name__in=names) | Q(user__username__in=names)).exists()
+
+
+def commission_above(region, accused=()) -> Unit | None:
+    """The nearest active commission strictly above `region` that need not stand aside."""
+    from stations import codes
+
+    ancestors = codes.ancestor_codes(region.code)
+    units = Unit.objects.filter(region__code__in=ancestors, kind=Unit.Kind.COMMISSION, is_active=True).select_related(
+        "region"
+    )
+    for unit in sorted(units, key=lambda unit: unit.region.code, reverse=True):
+        if not unit_recused(unit, accused):
+            return unit
+    return None
+
+
+def competent_commission(village, accused=()) -> Unit | None:
+    """Where a report against officials goes (管辖): the commission of the level above the
+    accused's unit (a village official → the township commission; a township official → the
+    county's), never the accused's own unit, and one level further up for every commission
+    that must stand aside. With no unit given the accused is taken for a village official."""
+    accused = list(accused)
+    regions = [person.unit.region for person in accused if person.unit_id is not None] or [village]
+    # The highest level any accused calls for: the shortest code among their regions.
+    highest = min(regions, key=lambda region: len(region.prefix))
+    return commission_above(highest, accused)
 
 
 def petition_get_for_user(user: User, pk: int, *, for_update: bool = False) -> Petition:
@@ -115,7 +188,8 @@ def allowed_actions(user: User, petition: Petition) -> set[str]:
         return set()
     status = petition.status
     holder = _acts_for(user, petition.holder_unit_id) or scope.everything
-    desk = bool(scope.roles_in(petition.intake_unit_id) & DESK_ROLES) or holder
+    # A report against officials is not the desk's to settle or follow: it only logged it.
+    desk = (bool(scope.roles_in(petition.intake_unit_id) & DESK_ROLES) and not petition.category.confidential) or holder
     supervises = _supervises(user, petition)
     actions: set[str] = set()
     if status != Status.CLOSED and (desk or supervises or _co_handles(user, petition)):
@@ -276,3 +350,32 @@ def unread_notification_count(user: User) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
     return notifications_for(user).filter(read_at=None).count()
+
+
+def confidential_identities(user: User, petition: Petition, *, revealed: bool = False) -> dict:
+    """What a viewer sees of a confidential report's identities. The reporter and the names of
+    the accused are "confidential" (保密) for everyone, authorised or not, except in the one
+    answer to a reveal (`services.petition_reveal`, which records who, when and why) by
+    someone `confidential_visible` allows. Posts and units of the accused are shown to the
+    authorised only."""
+    from petitions.masking import CONFIDENTIAL
+
+    word = str(CONFIDENTIAL)
+    authorised = confidential_visible(user, petition)
+    shown = authorised and revealed
+    accused = [
+        {
+            "name": person.name if shown else word,
+            "post": person.post if authorised else word,
+            "unit": person.unit.name if authorised and person.unit_id else "",
+        }
+        for person in petition.accused.select_related("unit")
+    ]
+    return {
+        "name": petition.complainant_name if shown else word,
+        "phone": petition.complainant_phone if shown else word,
+        "id_number": petition.complainant_id_number if shown else word,
+        "accused": accused,
+        "masked": not shown,
+        "may_reveal": authorised and not shown,
+    }

@@ -13,8 +13,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from petitions.masking import mask_id_number, mask_name, mask_phone
-from petitions.models import Assignment, Attachment, Category, Channel, Petition, PetitionEvent, Satisfaction
-from petitions.selectors import allowed_actions, personal_data_visible
+from petitions.models import (
+    Assignment,
+    Attachment,
+    Category,
+    Channel,
+    Disposition,
+    Petition,
+    PetitionEvent,
+    Satisfaction,
+)
+from petitions.selectors import allowed_actions, confidential_identities, personal_data_visible
 from stations.models import Region, Unit
 
 # --- Inputs -----------------------------------------------------------------------------------
@@ -108,6 +117,29 @@ class AttachmentInput(VersionedInput):
     file = serializers.FileField(help_text=_("A photo (JPEG, PNG, WebP) or a PDF."))
 
 
+class AccusedInput(serializers.Serializer):
+    """An official the report names (被反映人)."""
+
+    name = serializers.CharField(max_length=60)
+    post = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=_units(), required=False, allow_null=True, default=None, help_text=_("The official's unit (id).")
+    )
+
+
+class RevealInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, help_text=_("Why you need to see who made the report."))
+
+
+class DisposeInput(VersionedInput):
+    kind = serializers.ChoiceField(choices=Disposition.Kind.choices)
+    sanctioned_count = serializers.IntegerField(min_value=0, max_value=999, required=False, default=0)
+    sanction_kind = serializers.ChoiceField(
+        choices=Disposition.Sanction.choices, required=False, allow_blank=True, default=""
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
 class RegisterInput(serializers.Serializer):
     """Staff intake (登记), exactly the fields of the API contract."""
 
@@ -140,6 +172,12 @@ class RegisterInput(serializers.Serializer):
         required=False,
         default=list,
         help_text=_("Photos or scanned letters (multipart only), at most 5."),
+    )
+    accused = AccusedInput(
+        many=True,
+        required=False,
+        default=list,
+        help_text=_("Reports against officials: the people named (JSON only)."),
     )
 
 
@@ -231,6 +269,12 @@ class PetitionDetailSerializer(serializers.ModelSerializer):
     personal_data_masked = serializers.SerializerMethodField(
         help_text=_("Whether the complainant's name, phone and ID number are masked for you.")
     )
+    accused = serializers.SerializerMethodField(
+        help_text=_(
+            "Reports against officials: the people named (name, post, unit). On a confidential report the "
+            "names, like the complainant's data, read “confidential” except in the answer to a reveal."
+        )
+    )
     due_at = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text=_("The handling deadline; empty until the case is accepted.")
     )
@@ -275,6 +319,7 @@ class PetitionDetailSerializer(serializers.ModelSerializer):
             "complainant_name",
             "complainant_phone",
             "complainant_id_number",
+            "accused",
             "personal_data_masked",
             "created_at",
             "acceptance_due_at",
@@ -309,16 +354,44 @@ class PetitionDetailSerializer(serializers.ModelSerializer):
             cache[petition.pk] = personal_data_visible(self.context["request"].user, petition)
         return not cache[petition.pk]
 
+    def _confidential(self, petition: Petition) -> dict | None:
+        """A confidential report's identities as this viewer sees them (None for other cases)."""
+        if not petition.category.confidential:
+            return None
+        cache = self.context.setdefault("_confidential_identities", {})
+        if petition.pk not in cache:
+            cache[petition.pk] = confidential_identities(
+                self.context["request"].user, petition, revealed=self.context.get("revealed", False)
+            )
+        return cache[petition.pk]
+
     def get_personal_data_masked(self, petition: Petition) -> bool:
-        return self._masked(petition)
+        confidential = self._confidential(petition)
+        return confidential["masked"] if confidential else self._masked(petition)
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_accused(self, petition: Petition) -> list[dict]:
+        confidential = self._confidential(petition)
+        if confidential:
+            return confidential["accused"]
+        return [
+            {"name": p.name, "post": p.post, "unit": p.unit.name if p.unit_id else ""}
+            for p in petition.accused.select_related("unit")
+        ]
 
     def get_complainant_name(self, petition: Petition) -> str:
+        if confidential := self._confidential(petition):
+            return confidential["name"]
         return mask_name(petition.complainant_name) if self._masked(petition) else petition.complainant_name
 
     def get_complainant_phone(self, petition: Petition) -> str:
+        if confidential := self._confidential(petition):
+            return confidential["phone"]
         return mask_phone(petition.complainant_phone) if self._masked(petition) else petition.complainant_phone
 
     def get_complainant_id_number(self, petition: Petition) -> str:
+        if confidential := self._confidential(petition):
+            return confidential["id_number"]
         if self._masked(petition):
             return mask_id_number(petition.complainant_id_number)
         return petition.complainant_id_number

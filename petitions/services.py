@@ -57,6 +57,7 @@ from django.utils.translation import pgettext_lazy
 from config.errors import InvalidState, NotPermitted, StaleVersion
 from petitions.deadlines import CHINA, deadline_add
 from petitions.models import (
+    AccusedPerson,
     Assignment,
     Attachment,
     Category,
@@ -64,6 +65,7 @@ from petitions.models import (
     DayType,
     DeadlineKind,
     DeadlineMiss,
+    Disposition,
     Escalation,
     ExtensionRequest,
     Holiday,
@@ -75,7 +77,17 @@ from petitions.models import (
     Status,
     SupervisionNotice,
 )
-from petitions.selectors import allowed_actions, can_issue_notice, notice_member_roles, notification_recipients
+from petitions.selectors import (
+    ACTING_ROLES,
+    allowed_actions,
+    can_issue_notice,
+    commission_above,
+    competent_commission,
+    confidential_visible,
+    notice_member_roles,
+    notification_recipients,
+    unit_recused,
+)
 from stations import codes
 from stations.models import Region, Unit, User
 from stations.selectors import intake_unit_above, intake_unit_in, intake_units_of, scope_for
@@ -323,6 +335,17 @@ def _validate_registration(
     return {"title": title, "content": content, "attachments": checked}
 
 
+def _accused_people(accused: Sequence[dict]) -> list[AccusedPerson]:
+    people = []
+    for i, person in enumerate(accused):
+        name = (person.get("name") or "").strip()
+        if not name:
+            raise ValidationError({"accused": _("Give the name of accused person %(n)d.") % {"n": i + 1}})
+        unit = person.get("unit")
+        people.append(AccusedPerson(name=name[:60], post=(person.get("post") or "").strip()[:80], unit=unit))
+    return people
+
+
 def _find_repeat(petition: Petition) -> Petition | None:
     """An earlier case by the same person (phone or ID number) about the same village and
     category, still open or closed within a year, through any channel at any level."""
@@ -362,10 +385,16 @@ def petition_register(
     intake_unit: Unit | None = None,
     attachments: Sequence[UploadedFile] = (),
     public_county_code: str | None = None,
+    accused: Sequence[dict] = (),
 ) -> Registration:
     """Log a grievance (登记). Staff register at their intake unit; `actor=None` is a
     resident's own online submission. The case goes to the intake centre that decides
-    acceptance: a village desk's case to its township centre."""
+    acceptance: a village desk's case to its township centre.
+
+    A confidential report against officials (涉纪涉腐) goes straight to the competent
+    commission instead (`selectors.competent_commission`): the level above the accused's unit,
+    around any commission the report names (回避). `accused` lists the officials named, as
+    dicts of name, post and unit."""
     if actor is not None:
         desks = intake_units_of(actor)
         if intake_unit is None and len(desks) == 1:
@@ -387,7 +416,12 @@ def petition_register(
         attachments=attachments,
         public_county_code=public_county_code,
     )
-    if intake_unit is not None and intake_unit.region.level != Region.Level.VILLAGE:
+    accused_people = _accused_people(accused)
+    if category.confidential:
+        holder = competent_commission(region, accused_people)
+        if holder is None:
+            raise ValidationError({"category": _("No commission can take this report yet.")})
+    elif intake_unit is not None and intake_unit.region.level != Region.Level.VILLAGE:
         holder = intake_unit
     else:
         township = region.parent
@@ -438,6 +472,10 @@ def petition_register(
         raise RuntimeError("could not draw a free tracking number")
 
     Assignment.objects.create(petition=petition, unit=holder, role=Assignment.Role.LEAD, created_at=now)
+    for person in accused_people:
+        person.petition = petition
+        person.full_clean()
+        person.save()
     _event(
         petition,
         Verb.REGISTERED,
@@ -560,6 +598,9 @@ def _check_target(actor: User, petition: Petition, unit: Unit | None, field: str
     unit_code = unit.region.code
     if not (unit_code.startswith(county) or unit_code in codes.ancestor_codes(petition.region_code)):
         raise ValidationError({field: _("This unit is outside the case's county.")})
+    # Recusal (回避): a report never goes to a unit it names, or whose leadership it names.
+    if petition.category.confidential and unit_recused(unit, petition.accused.all()):
+        raise ValidationError({field: _("This unit must stand aside: the report names its staff or leadership.")})
     return unit
 
 
@@ -1073,7 +1114,11 @@ def petition_escalate(*, petition_id: int, actor: User | None = None, now=None) 
         return None
     late = petition.holder_unit
     _record_miss(late, petition, kind, missed_due, now)
-    target = _escalation_target(late)
+    if petition.category.confidential:
+        # A report against officials goes up the commissions, around any it names.
+        target = commission_above(late.region, petition.accused.all())
+    else:
+        target = _escalation_target(late)
     if target is not None and petition.escalations.filter(level=target.region.level).exists():
         target = None
     if target is None:
@@ -1583,3 +1628,78 @@ def notification_deliver(*, notification_id: int) -> bool:
     notification.sent_at = timezone.now()
     notification.save(update_fields=["sent_at"])
     return True
+
+
+# --- Reports against officials (涉纪涉腐) ------------------------------------------------------
+
+
+@transaction.atomic
+def petition_reveal(*, petition_id: int, actor: User, reason: str) -> PetitionEvent:
+    """Reveal a confidential report's identities (查看举报人身份) to one authorised person, for
+    one request. Every reveal is on the record: who, when and why (an internal event).
+    The case row is not changed, so it is not locked."""
+    try:
+        petition = Petition.objects.select_related("category").get(pk=petition_id)
+    except Petition.DoesNotExist:
+        raise NotPermitted(_("You may not take this action on this case.")) from None
+    if not petition.category.confidential or not confidential_visible(actor, petition):
+        raise NotPermitted(_("Only the competent commission may see who made this report."))
+    reason = _require_text(reason, "reason", _("Say why you need to see who made the report."))
+    return _event(
+        petition,
+        Verb.REVEALED,
+        actor,
+        actor_unit=_acting_unit(actor, petition.holder_unit),
+        note=reason,
+        data={"fields": ["complainant_name", "complainant_phone", "complainant_id_number", "accused"]},
+    )
+
+
+@transaction.atomic
+def petition_dispose(
+    *,
+    petition_id: int,
+    actor: User,
+    kind: str,
+    sanctioned_count: int = 0,
+    sanction_kind: str = "",
+    note: str = "",
+    expected_version: int | None = None,
+) -> Disposition:
+    """Record the commission's disposition of the report (处置方式): closed, talk or inquiry,
+    preliminary verification or a case opened, with how many people were sanctioned and how.
+    Only the staff of the commission holding the case, once it is accepted. The resident
+    never sees it (an internal event): their lookup shows that it was handled."""
+    petition = _locked(petition_id, expected_version)
+    holder = petition.holder_unit
+    scope = scope_for(actor)
+    if holder.kind != Unit.Kind.COMMISSION or not (scope.everything or scope.roles_in(holder.pk) & ACTING_ROLES):
+        raise NotPermitted(_("Only the commission holding the case may record its disposition."))
+    if petition.status not in (Status.ACCEPTED, Status.IN_PROGRESS, Status.UNDER_REVIEW):
+        raise InvalidState(
+            _("The case is “%(status)s”: you cannot %(action)s it now.")
+            % {"status": petition.get_status_display(), "action": _("record a disposition for")}
+        )
+    disposition = Disposition(
+        petition=petition,
+        unit=holder,
+        kind=kind,
+        sanctioned_count=sanctioned_count or 0,
+        sanction_kind=sanction_kind or "",
+        note=(note or "").strip(),
+        decided_by=actor,
+        created_at=timezone.now(),
+    )
+    disposition.full_clean()
+    disposition.save()
+    _save(petition)
+    _event(
+        petition,
+        Verb.DISPOSED,
+        actor,
+        actor_unit=holder,
+        note=disposition.note,
+        data={"kind": kind, "sanctioned_count": disposition.sanctioned_count, "sanction_kind": sanction_kind},
+        created_at=disposition.created_at,
+    )
+    return disposition

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/receipt/", views.receipt, name="receipt"),
     path("cases/<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment"),
+    path("cases/<int:pk>/reveal/", views.case_reveal, name="reveal"),
     path("cases/<int:pk>/<slug:verb>/", views.case_action, name="action"),
     path("notices/", views.notice_list, name="notices"),
     path("notices/overdue/", views.notice_overdue, name="notices_overdue"),

@@ -47,6 +47,7 @@ from petitions.models import ExtensionRequest, Petition
 from petitions.selectors import (
     allowed_actions,
     can_issue_notice,
+    confidential_identities,
     events_for_user,
     notice_get_for_user,
     notice_member_roles,
@@ -94,6 +95,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                     complainant_phone=data["complainant_phone"],
                     complainant_id_number=data["complainant_id_number"],
                     attachments=data["attachments"],
+                    accused=data["accused"],
                 )
                 if data["settle"]:
                     services.petition_settle(
@@ -276,7 +278,14 @@ def _allowed(user, petition: Petition) -> set[str]:
     return allowed
 
 
-def _case_page(request: HttpRequest, petition: Petition, bound: tuple[str, ActionForm] | None = None) -> HttpResponse:
+def _case_page(
+    request: HttpRequest,
+    petition: Petition,
+    bound: tuple[str, ActionForm] | None = None,
+    *,
+    revealed: bool = False,
+    reveal_error: str = "",
+) -> HttpResponse:
     user = request.user
     allowed = _allowed(user, petition)
     needs_units = any(ACTIONS[verb].needs_units for verb in allowed if verb in ACTIONS)
@@ -299,6 +308,11 @@ def _case_page(request: HttpRequest, petition: Petition, bound: tuple[str, Actio
         else mask_id_number(petition.complainant_id_number),
         "masked": not show_personal,
     }
+    if petition.category.confidential:
+        # A report against officials: "confidential" for all, until an authorised reveal.
+        complainant = confidential_identities(user, petition, revealed=revealed)
+        complainant["confidential"] = True
+        complainant["reveal_error"] = reveal_error
     return render(
         request,
         "petitions/case_detail.html",
@@ -318,6 +332,21 @@ def _case_page(request: HttpRequest, petition: Petition, bound: tuple[str, Actio
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _case_page(request, petition_get_for_user(request.user, pk))
+
+
+@never_cache
+@login_required
+@require_POST
+def case_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a confidential report's identities, for this answer only, and record why."""
+    petition = petition_get_for_user(request.user, pk)
+    try:
+        services.petition_reveal(petition_id=petition.pk, actor=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as error:
+        return _case_page(request, petition, reveal_error=" ".join(error.messages))
+    except Refused as refusal:
+        return _case_page(request, petition, reveal_error=str(refusal.message))
+    return _case_page(request, petition, revealed=True)
 
 
 @login_required

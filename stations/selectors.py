@@ -27,6 +27,7 @@ Role = Membership.Role
 CASE_ROLES_BY_UNIT = frozenset({Role.CLERK, Role.HANDLER})
 CASE_ROLES_BY_REGION = frozenset({Role.SUPERVISOR, Role.LEADER})
 STATS_ROLES = frozenset({Role.SUPERVISOR, Role.LEADER, Role.OBSERVER})
+COMMISSION_ROLES = frozenset({Role.CLERK, Role.HANDLER, Role.SUPERVISOR, Role.LEADER})
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Scope:
     admin_prefixes: tuple[str, ...] = ()
     region_prefixes: tuple[str, ...] = ()
     unit_roles: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    # Commissions (纪委监委) the user works in (any role but observer): unit id → region prefix.
+    commission_prefixes: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -103,6 +106,7 @@ def scope_for(user: User) -> Scope:
         unit_ids: set[int] = set()
         unit_roles: dict[int, set[str]] = {}
         case, stats, admin, regions = [], [], [], []
+        commissions: dict[int, str] = {}
         for membership in memberships_of(user):
             prefix = membership.unit.region.prefix
             regions.append(prefix)
@@ -115,6 +119,8 @@ def scope_for(user: User) -> Scope:
                 stats.append(prefix)
             if membership.role == Role.ADMIN:
                 admin.append(prefix)
+            if membership.unit.kind == Unit.Kind.COMMISSION and membership.role in COMMISSION_ROLES:
+                commissions[membership.unit_id] = prefix
         scope = Scope(
             unit_ids=frozenset(unit_ids),
             case_prefixes=minimal_prefixes(case),
@@ -122,6 +128,7 @@ def scope_for(user: User) -> Scope:
             admin_prefixes=minimal_prefixes(admin),
             region_prefixes=minimal_prefixes(regions),
             unit_roles={unit: frozenset(roles) for unit, roles in unit_roles.items()},
+            commission_prefixes=commissions,
         )
     user._suqiu_scope = scope
     return scope
