@@ -470,7 +470,7 @@ class SupervisionNoticeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = NoticeIssueInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        petition = petition_get_for_user(request.user, data["petition"].pk)
+        petition = petition_get_for_user(request.user, data["petition"])
         notice = notice_issue(
             petition_id=petition.pk, actor=request.user, text=data["text"], unit=data.get("unit"), days=data.get("days")
         )

@@ -488,7 +488,9 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class NoticeIssueInput(serializers.Serializer):
-    petition = serializers.PrimaryKeyRelatedField(queryset=Petition.objects.all(), help_text=_("The case (id)."))
+    # A plain id: the view looks it up through the visibility selector, so a case that does
+    # not exist and one outside the caller's view both answer 404.
+    petition = serializers.IntegerField(min_value=1, help_text=_("The case (id)."))
     unit = serializers.PrimaryKeyRelatedField(
         queryset=_units(), required=False, allow_null=True, help_text=_("The unit (id); the holding unit if left out.")
     )

@@ -89,3 +89,12 @@ def test_an_unanswered_notice_goes_on_the_record_and_the_commissions_list(world,
     miss = DeadlineMiss.objects.get()
     assert (miss.unit, miss.kind, miss.petition) == (world.units["east_centre"], "notice", case)
     assert Notification.objects.get(kind="notice_missed", channel="in_app").user == world.users["supervisor"]
+
+
+def test_issuing_on_a_missing_case_and_on_another_countys_case_look_the_same(api, world, register):
+    theirs = register(actor="foreign_clerk", region=world.region("北一村")).petition
+    api.force_authenticate(world.users["supervisor"])
+    missing = api.post(URL, {"petition": theirs.pk + 1000, "text": "请核查"}, format="json")
+    hidden = api.post(URL, {"petition": theirs.pk, "text": "请核查"}, format="json")
+    assert missing.status_code == hidden.status_code == 404
+    assert missing.json() == hidden.json()
