@@ -105,6 +105,7 @@ def petition_for_token(token: str) -> Petition | None:
 
 # The steps whose note is written for the resident (the reply, the reasons); other public
 # steps are shown by name and date only.
+_ANSWERS = {Verb.REPLIED, Verb.REJECTED}
 _NOTE_SHOWN = {Verb.REPLIED, Verb.REJECTED, Verb.SETTLED, Verb.REVIEW_REQUESTED, Verb.RATED, Verb.NOTE}
 
 
@@ -143,7 +144,8 @@ class PublicCase:
 
 def public_case(petition: Petition) -> PublicCase:
     now = timezone.now()
-    # A confidential report (涉纪涉腐): the resident sees the status and the dates only.
+    # A confidential report (涉纪涉腐): the resident sees that it was handled and the answer
+    # addressed to them (reply, or why not accepted) — no other notes, nothing of the inquiry.
     confidential = petition.category.confidential
     window_end = None
     if petition.status == Status.REPLIED and petition.replied_at is not None:
@@ -155,9 +157,11 @@ def public_case(petition: Petition) -> PublicCase:
             verb=event.verb,
             label=str(event.get_verb_display()),
             at=event.created_at,
-            note=event.note if event.verb in _NOTE_SHOWN and not confidential else "",
+            note=event.note if event.verb in (_ANSWERS if confidential else _NOTE_SHOWN) else "",
         )
         for event in public_events(petition).only("verb", "note", "created_at")
+        # Staff notes on a report against officials stay inside, even those marked public.
+        if not (confidential and event.verb == Verb.NOTE)
     ]
     return PublicCase(
         tracking_number=petition.tracking_number,
@@ -169,11 +173,9 @@ def public_case(petition: Petition) -> PublicCase:
         acceptance_due_at=petition.acceptance_due_at if petition.status == Status.REGISTERED else None,
         due_at=petition.current_due_at,
         replied_at=petition.replied_at,
-        reply=petition.reply_text if petition.status in (Status.REPLIED, Status.CLOSED) and not confidential else "",
-        rejection_reason=petition.rejection_reason if petition.status == Status.REJECTED and not confidential else "",
-        rejection_guidance=petition.rejection_guidance
-        if petition.status == Status.REJECTED and not confidential
-        else "",
+        reply=petition.reply_text if petition.status in (Status.REPLIED, Status.CLOSED) else "",
+        rejection_reason=petition.rejection_reason if petition.status == Status.REJECTED else "",
+        rejection_guidance=petition.rejection_guidance if petition.status == Status.REJECTED else "",
         satisfaction=petition.satisfaction,
         satisfaction_label=str(petition.get_satisfaction_display()) if petition.satisfaction else "",
         can_rate=petition.status == Status.REPLIED and not petition.satisfaction,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("statistics/", views.statistics, name="statistics"),
     path("staff/dashboard/", views.dashboard, name="dashboard"),
     path("staff/dashboard/monthly/", views.monthly_report, name="monthly_report"),
+    path("staff/dashboard/commission/", views.commission_dashboard, name="commission_dashboard"),
     path("staff/export/", views.ledger_export, name="ledger_export"),
     path("staff/export/<str:token>/", views.ledger_download, name="ledger_download"),
     path("staff/import/", views.ledger_import_page, name="ledger_import"),

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from config.errors import Refused
 from grievances import ledger, selectors, throttle
 from grievances import statistics as staff_stats
+from grievances.commission_stats import commission_region_for, commission_summary, has_commission_rights
 from grievances.forms import LookupForm, ProofForm, RateForm, ReviewForm, SubmitForm
 from grievances.services import public_petition_submit
 from petitions.forms import add_service_errors
@@ -405,6 +406,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "keep_query": query.urlencode(),
         "overdue": staff_stats.overdue_for(request.user, region=region),
         "month": date_to.strftime("%Y-%m"),
+        "commission_rights": has_commission_rights(request.user),
     }
     return render(request, "grievances/dashboard.html", context)
 
@@ -566,3 +568,28 @@ def ledger_import_page(request: HttpRequest) -> HttpResponse:
         path.unlink(missing_ok=True)
     context["result"] = result
     return render(request, "grievances/import.html", context, status=200 if result.ok else 400)
+
+
+@login_required
+def commission_dashboard(request: HttpRequest) -> HttpResponse:
+    """The commission's figures (纪检监察统计): reports received, dispositions, sanctions and
+    the time to disposition. Commission staff only; aggregates only."""
+    from petitions.models import Disposition
+
+    region = commission_region_for(request.user, request.GET.get("region") or None)
+    date_from, date_to, errors = _stats_period(request)
+    summary = commission_summary(request.user, region=region, date_from=date_from, date_to=date_to)
+    query = request.GET.copy()
+    query.pop("region", None)
+    context = {
+        "summary": summary,
+        "region": region,
+        "date_from": date_from,
+        "date_to": date_to,
+        "period_errors": errors,
+        "keep_query": query.urlencode(),
+        "dispositions": [(label, summary.by_disposition[kind]) for kind, label in Disposition.Kind.choices],
+        "sanctions": [(label, summary.by_sanction[kind]) for kind, label in Disposition.Sanction.choices],
+        "channels": [(Channel(code).label, count) for code, count in summary.by_channel.items()],
+    }
+    return render(request, "grievances/commission_stats.html", context)

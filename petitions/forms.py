@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from petitions.models import Category, Channel, Satisfaction
+from petitions.models import Category, Channel, Disposition, Satisfaction
 from petitions.services import MAX_ATTACHMENTS
 from stations import codes
 from stations.models import Region, Unit
@@ -246,6 +246,22 @@ class RateForm(ActionForm):
     comment = forms.CharField(
         label=_("rating comment"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class DisposeForm(ActionForm):
+    """The commission's disposition of a report (处置方式), with the people sanctioned."""
+
+    kind = forms.ChoiceField(label=_("disposition"), choices=Disposition.Kind.choices, widget=forms.RadioSelect)
+    sanctioned_count = forms.IntegerField(
+        label=_("people sanctioned"), min_value=0, max_value=999, initial=0, required=False
+    )
+    sanction_kind = forms.ChoiceField(
+        label=_("sanction"), choices=[("", "—"), *Disposition.Sanction.choices], required=False
+    )
+    note = forms.CharField(label=_("note"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_sanctioned_count(self) -> int:
+        return self.cleaned_data.get("sanctioned_count") or 0
 
 
 # --- Supervision notices (督办单) ---------------------------------------------------------------

@@ -5,6 +5,8 @@ Nothing outside this module builds a case queryset for a user from `Petition.obj
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -69,13 +71,24 @@ def unit_recused(unit: Unit, accused) -> bool:
         return False
     if any(person.unit_id == unit.pk for person in accused):
         return True
-    names = {person.name.strip() for person in accused if person.name.strip()}
+    names = {person_name_key(person.name) for person in accused} - {""}
     if not names:
         return False
     staff = Membership.objects.filter(unit__is_active=True).filter(
         Q(unit=unit) | Q(unit__region_id=unit.region_id, role=Role.LEADER)
     )
-    return staff.filter(Q(user__full_name__in=names) | Q(user__username__in=names)).exists()
+    # A unit's staff and its region's leaders are a few dozen people: compare them all, with
+    # names normalised the way a clerk may type them (full-width letters, spaces, "·").
+    return any(
+        person_name_key(full_name) in names or person_name_key(username) in names
+        for full_name, username in staff.values_list("user__full_name", "user__username")
+    )
+
+
+def person_name_key(name: str) -> str:
+    """A name as compared for recusal: NFKC, no spaces or middle dots, case-folded."""
+    folded = unicodedata.normalize("NFKC", name or "").casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "·・•.")
 
 
 def commission_above(region, accused=()) -> Unit | None:
@@ -219,6 +232,13 @@ def allowed_actions(user: User, petition: Petition) -> set[str]:
         actions |= {"approve-extension", "refuse-extension"}
     if status == Status.REPLIED and (holder or desk or supervises):
         actions |= {"close", "rate"}
+    if (
+        status in (Status.ACCEPTED, Status.IN_PROGRESS, Status.UNDER_REVIEW)
+        and holder
+        and petition.holder_unit.kind == Unit.Kind.COMMISSION
+    ):
+        # A commission records how it disposed of the report (处置方式) before it replies.
+        actions.add("dispose")
     return actions
 
 

@@ -27,6 +27,7 @@ from petitions.filters import PetitionFilter
 from petitions.forms import (
     ActionForm,
     AssignForm,
+    DisposeForm,
     ExtensionForm,
     IntakeForm,
     NoteForm,
@@ -252,6 +253,11 @@ ACTIONS: dict[str, Action] = {
         _("Refuse the extension"), NoteOptionalForm, _service(services.petition_refuse_extension, "note"),
         _("The extension is refused."),
     ),
+    "dispose": Action(
+        _("Record the disposition"), DisposeForm,
+        _service(services.petition_dispose, "kind", "sanctioned_count", "sanction_kind", "note"),
+        _("The disposition is recorded."), primary=True,
+    ),
     "supervise": Action(
         _("Issue a supervision notice"), NoticeIssueForm,
         _service(services.notice_issue, "unit", "days", "due_on", "text"),
@@ -325,6 +331,9 @@ def _case_page(
             "panels": panels,
             "pending_extension": pending,
             "notices": list(notices_visible_to(user).filter(petition=petition)),
+            "dispositions": list(petition.dispositions.select_related("unit"))
+            if petition.category.confidential
+            else [],
         },
     )
 

@@ -359,23 +359,39 @@ def test_published_statistics_are_aggregates_with_pinned_queries(
     assert 'id="stat-total">2<' in page
 
 
-def test_a_confidential_report_shows_the_resident_status_and_dates_only(client, submit_online, world, categories):
-    from petitions.services import petition_accept, petition_reply
-
-    submission = submit_online(category=categories["discipline"], content="村支书截留参合金")
-    petition = submission.petition
-    holder = petition.holder_unit
+def test_a_confidential_report_shows_the_resident_that_it_was_handled_and_the_reply(
+    client, submit_online, world, categories
+):
+    """Issue #8: the resident sees the public steps and the reply addressed to them — not
+    the commission's notes, its disposition or the sanction."""
+    from petitions.models import Disposition
+    from petitions.services import petition_accept, petition_dispose, petition_note, petition_reply
     from stations.models import Membership
     from stations.services import membership_grant
     from tests.factories import UserFactory
 
+    submission = submit_online(category=categories["discipline"], content="村支书截留参合金")
+    petition = submission.petition
     officer = UserFactory(username="officer")
-    membership_grant(user=officer, unit=holder, role=Membership.Role.HANDLER)
+    membership_grant(user=officer, unit=petition.holder_unit, role=Membership.Role.HANDLER)
     petition_accept(petition_id=petition.pk, actor=officer)
-    petition_reply(petition_id=petition.pk, actor=officer, text="已立案调查杨某")
+    petition_note(petition_id=petition.pk, actor=officer, text="已约谈杨某", public=True)
+    petition_dispose(
+        petition_id=petition.pk,
+        actor=officer,
+        kind=Disposition.Kind.CASE_OPENED,
+        sanctioned_count=1,
+        sanction_kind=Disposition.Sanction.EXPULSION,
+        note="给予杨某开除党籍处分",
+    )
+    petition_reply(petition_id=petition.pk, actor=officer, text="您反映的问题已查实，相关人员已受到严肃处理。")
     response = client.post(
         "/track/", {"tracking_number": petition.tracking_number, "query_code": submission.registration.query_code}
     )
     body = response.content.decode()
-    assert response.status_code == 200 and "杨某" not in body
-    assert [step.verb for step in response.context["case"].steps] == ["registered", "accepted", "replied"]
+    assert response.status_code == 200
+    assert "您反映的问题已查实，相关人员已受到严肃处理。" in body
+    assert "杨某" not in body and "开除党籍" not in body
+    case = response.context["case"]
+    assert [step.verb for step in case.steps] == ["registered", "accepted", "replied"]
+    assert [step.note for step in case.steps if step.verb != "replied"] == ["", ""]

@@ -163,6 +163,18 @@ def test_naming_the_township_leader_sends_the_report_to_the_county_commission(wo
     assert "unit" in refused.value.message_dict
 
 
+@pytest.mark.parametrize("typed", ["{name}", " {spaced} ", "{spaced_fullwidth}"])
+def test_recusal_recognises_a_name_typed_with_spaces(world, report, typed):
+    """A clerk may type "王 建国" or "王　建国" (a full-width space): still the township leader."""
+    leader = world.users["leader"]
+    name = leader.full_name
+    assert len(name) >= 2
+    spaced = name[0] + " " + name[1:]
+    written = typed.format(name=name, spaced=spaced, spaced_fullwidth=name[0] + "\u3000" + name[1:])
+    case = report({"name": written, "post": "镇党委书记"}).petition
+    assert case.holder_unit == world.units["county_commission"]
+
+
 def test_an_official_of_the_commission_itself_is_routed_around(world, report, commission):
     case = report({"name": "某纪检员", "post": "纪检员", "unit": commission}).petition
     assert case.holder_unit == world.units["county_commission"]
@@ -306,3 +318,47 @@ def test_the_api_registers_the_accused_and_answers_confidential(api, world, cate
     data = response.json()
     assert data["holder_unit"]["name"] == world.units["county_commission"].name
     assert data["complainant_name"] == str(CONFIDENTIAL) and "某所长" not in response.content.decode()
+
+
+def test_the_commission_records_a_disposition_on_the_case_page(client, world, report, commission):
+    case = report().petition
+    officer = world.users["twp_officer"]
+    petition_accept(petition_id=case.pk, actor=officer)
+    case.refresh_from_db()
+    url = reverse("petitions:action", args=[case.pk, "dispose"])
+
+    # Only the commission holding the case is offered the form; the desk that logged it is not.
+    client.force_login(world.users["clerk"])
+    assert 'id="action-dispose"' not in client.get(reverse("petitions:case", args=[case.pk])).content.decode()
+    assert client.post(url, {"version": case.version, "kind": "case_opened"}).status_code == 302
+    assert not case.dispositions.exists()
+
+    client.force_login(officer)
+    assert 'id="action-dispose"' in client.get(reverse("petitions:case", args=[case.pk])).content.decode()
+    # People sanctioned without the kind of sanction: refused, nothing saved.
+    page = client.post(url, {"version": case.version, "kind": "case_opened", "sanctioned_count": "1"})
+    assert page.status_code == 200 and not case.dispositions.exists()
+    assert not case.events.filter(verb=PetitionEvent.Verb.DISPOSED).exists()
+
+    done = client.post(
+        url,
+        {
+            "version": case.version,
+            "kind": "case_opened",
+            "sanctioned_count": "1",
+            "sanction_kind": "expulsion",
+            "note": "开除党籍",
+        },
+    )
+    assert done.status_code == 302
+    disposition = case.dispositions.get()
+    assert (disposition.kind, disposition.sanctioned_count, disposition.sanction_kind, disposition.decided_by) == (
+        "case_opened",
+        1,
+        "expulsion",
+        officer,
+    )
+    event = case.events.get(verb=PetitionEvent.Verb.DISPOSED)
+    assert (event.actor, event.public, event.data["kind"]) == (officer, False, "case_opened")
+    page = client.get(reverse("petitions:case", args=[case.pk])).content.decode()
+    assert 'data-disposition="case_opened"' in page
