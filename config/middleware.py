@@ -1,10 +1,17 @@
-"""Language selection: Chinese unless the person chose another language."""
+"""Middleware of our own: the language, and how long a staff session lasts."""
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
+from django.contrib import auth, messages
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.http import JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 
 class LanguageMiddleware:
@@ -27,3 +34,68 @@ class LanguageMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+SIGNED_IN_AT = "suqiu_signed_in_at"
+LAST_SEEN_AT = "suqiu_last_seen_at"
+# Refresh the last-seen mark at most this often: a page with many requests (htmx, charts)
+# should not write its session row on every one of them.
+LAST_SEEN_GRANULARITY = 60
+
+
+@receiver(user_logged_in, dispatch_uid="suqiu_session_clock")
+def _start_session_clock(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[SIGNED_IN_AT] = now
+        request.session[LAST_SEEN_AT] = now
+
+
+class SessionTimeoutMiddleware:
+    """Sign out a session idle for SESSION_IDLE_MINUTES, or SESSION_HOURS after sign-in.
+
+    Django's cookie age alone is not an absolute limit (it restarts whenever the session is
+    saved) and knows nothing of idleness; a desk computer left signed in is the risk here.
+    Pages go on as signed out (a page that needs a sign-in sends the person to it) with a
+    message saying why; the API answers 401 `session_expired` unless the request carries
+    its own credentials. A token is not a session: API tokens are not timed out here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            expired = self._expired(request)
+            if expired:
+                auth.logout(request)
+                if request.path.startswith("/api/") and "HTTP_AUTHORIZATION" not in request.META:
+                    return JsonResponse({"detail": expired, "code": "session_expired"}, status=401)
+                messages.info(request, expired)
+        return self.get_response(request)
+
+    @staticmethod
+    def _expired(request) -> str | None:
+        """Why the session is over (a message for the person), or None if it is not."""
+        now = int(time.time())
+        session = request.session
+        signed_in_at = session.get(SIGNED_IN_AT)
+        last_seen_at = session.get(LAST_SEEN_AT)
+        if signed_in_at is None or last_seen_at is None:
+            # A session from before these marks existed: start its clocks now.
+            session[SIGNED_IN_AT] = signed_in_at or now
+            session[LAST_SEEN_AT] = now
+            return None
+        idle_minutes = settings.SESSION_IDLE_MINUTES
+        if now - signed_in_at > settings.SESSION_HOURS * 3600:
+            return _("You have been signed in for more than %(hours)d hours. Please sign in again.") % {
+                "hours": settings.SESSION_HOURS
+            }
+        if idle_minutes and now - last_seen_at > idle_minutes * 60:
+            return _("You were signed out after %(minutes)d minutes without activity. Please sign in again.") % {
+                "minutes": idle_minutes
+            }
+        if now - last_seen_at >= LAST_SEEN_GRANULARITY:
+            session[LAST_SEEN_AT] = now
+        return None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from rest_framework import viewsets
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 
+from stations import otp
 from stations.filters import RegionFilter, UnitFilter
 from stations.selectors import regions_visible_to, units_visible_to
 from stations.serializers import RegionSerializer, UnitSerializer
@@ -30,11 +33,36 @@ class UnitViewSet(viewsets.ReadOnlyModelViewSet):
         return units_visible_to(self.request.user).order_by("region__code", "kind", "name")
 
 
-class TokenView(ObtainAuthToken):
-    """`POST {username, password}` → `{token}`; send it as `Authorization: Token <token>`.
+class TokenSerializer(AuthTokenSerializer):
+    """Username and password, plus `otp_code` for staff who sign in with a second factor."""
 
-    Failed attempts count towards the same lockout as the sign-in page.
+    otp_code = serializers.CharField(
+        label=_("Two-factor code"),
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text=_("The 6-digit code from the authenticator app; required of commission staff and administrators."),
+    )
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        user = attrs["user"]
+        if otp.two_factor_due(user):
+            # Refusals (otp_required / otp_invalid / otp_throttled) in our error shape; a
+            # wrong code counts on the device like one typed on the code page.
+            otp.verify_code(user, attrs.get("otp_code"))
+        return attrs
+
+
+class TokenView(ObtainAuthToken):
+    """`POST {username, password[, otp_code]}` → `{token}`; send it as `Authorization: Token <token>`.
+
+    Failed attempts count towards the same lockout as the sign-in page. Staff who sign in
+    with a second factor (commission staff, administrators, anyone who turned it on) also
+    send the current code from their authenticator app as `otp_code`.
     """
+
+    serializer_class = TokenSerializer
 
     def get_serializer_context(self):
         # Axes marks a lockout on the request it is given; hand it Django's request (not

@@ -52,6 +52,29 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _force_login_passes_two_factor(monkeypatch):
+    """`Client.force_login` (Django's test client) also gives the second factor for staff who
+    owe one, so tests about other things need not type codes. The tests of two-factor
+    enforcement sign in through the real form (tests/stations/test_two_factor.py)."""
+    from django.test.client import ClientMixin
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from stations.otp import two_factor_due
+    from tests.otp import confirmed_device
+
+    original = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if two_factor_due(user):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = confirmed_device(user).persistent_id
+            session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
     yield

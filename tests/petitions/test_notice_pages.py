@@ -194,13 +194,14 @@ def test_the_lists_keep_their_query_counts(world, register, client, django_asser
         services.notice_issue(petition_id=case.pk, actor=world.users["supervisor"], text=f"督办 {n}")
     for name in ("handler", "supervisor"):
         as_user(client, world.users[name])
-        # session, user, memberships, notices (with case and units), the bell; a unit's staff: their unit
-        with django_assert_max_num_queries(6):
+        # session, user, the 2FA check, memberships, notices (with case and units), the bell;
+        # a unit's staff: their unit
+        with django_assert_max_num_queries(7):
             page = client.get("/staff/notices/").content.decode()
         assert page.count("data-notice=") == 30
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         page = client.get("/staff/notices/overdue/").content.decode()
     as_user(client, world.users["handler"])
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         page = client.get("/staff/notifications/").content.decode()
     assert page.count("data-notification=") == 30
