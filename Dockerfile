@@ -9,6 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SUQIU_VAR_DIR=/var/lib/suqiu \
     STATIC_ROOT=/app/staticfiles
 
+# pg_dump / pg_restore for `manage.py backup` and `restore` (Debian 12: PostgreSQL 15, the
+# same major version as the database service in docker-compose.yml).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --system --home-dir /app --shell /usr/sbin/nologin suqiu \
     && mkdir -p /app /var/lib/suqiu \
     && chown suqiu /var/lib/suqiu
@@ -20,6 +26,7 @@ COPY stations ./stations
 COPY petitions ./petitions
 COPY evaluations ./evaluations
 COPY grievances ./grievances
+COPY integrations ./integrations
 RUN pip install .
 
 COPY . .

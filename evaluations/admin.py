@@ -25,6 +25,10 @@ class CampaignAdmin(admin.ModelAdmin):
     readonly_fields = ["state", "created_by", "created_at", "published_at"]
     inlines = [QuestionInline, ParticipantInline]
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would take its audit trail along (AppraisalEvent), which is append-only.
+        return False
+
 
 @admin.register(Commitment)
 class CommitmentAdmin(admin.ModelAdmin):
@@ -36,6 +40,10 @@ class RectificationItemAdmin(admin.ModelAdmin):
     list_display = ["description", "owner", "deadline", "status", "reminded_at"]
     list_filter = ["status"]
     readonly_fields = ["reminded_at", "done_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        # An item's audit events are append-only; a mistaken item is marked, not erased.
+        return False
 
 
 @admin.register(AppraisalEvent)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from petitions.idnumbers import EncryptedIdNumberField
 from stations.models import Unit
 
 
@@ -238,7 +239,9 @@ class Petition(models.Model):
     anonymous = models.BooleanField(_("anonymous"), default=False)
     complainant_name = models.CharField(_("complainant's name"), max_length=60, blank=True)
     complainant_phone = models.CharField(_("complainant's phone"), max_length=20, blank=True)
-    complainant_id_number = models.CharField(_("complainant's ID number"), max_length=18, blank=True)
+    # Encrypted at rest (a Fernet token); matched through its keyed digest (petitions/idnumbers.py).
+    complainant_id_number = EncryptedIdNumberField(_("complainant's ID number"), max_length=18, blank=True)
+    complainant_id_digest = models.CharField(max_length=64, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("registered at"), default=timezone.now, editable=False)
     acceptance_due_at = models.DateTimeField(_("acceptance due"))
@@ -278,7 +281,7 @@ class Petition(models.Model):
             models.Index(fields=["intake_unit", "created_at"], name="petition_intake"),
             models.Index(fields=["status", "current_due_at"], name="petition_status_due"),
             models.Index(fields=["complainant_phone"], name="petition_phone"),
-            models.Index(fields=["complainant_id_number"], name="petition_id_number"),
+            models.Index(fields=["complainant_id_digest"], name="petition_id_digest"),
             models.Index(fields=["created_at"], name="petition_created"),
         ]
         constraints = [

@@ -285,6 +285,8 @@ class PetitionDetailSerializer(serializers.ModelSerializer):
     )
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     reply = serializers.CharField(source="reply_text", read_only=True)
+    # Empty until the resident rates (a read-only model field would drop the blank from the schema).
+    satisfaction = serializers.ChoiceField(choices=Satisfaction.choices, allow_blank=True, read_only=True)
     repeat_of = serializers.SlugRelatedField(
         slug_field="tracking_number",
         read_only=True,

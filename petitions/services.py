@@ -56,6 +56,7 @@ from django.utils.translation import pgettext_lazy
 
 from config.errors import InvalidState, NotPermitted, StaleVersion
 from petitions.deadlines import CHINA, deadline_add
+from petitions.idnumbers import id_number_digest, id_number_digests, normalize_id_number
 from petitions.models import (
     AccusedPerson,
     Assignment,
@@ -141,6 +142,29 @@ def id_number_is_valid(value: str) -> bool:
         return False
     total = sum(int(digit) * weight for digit, weight in zip(value[:17], _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11] == value[17]
+
+
+def id_numbers_rekey(*, batch_size: int = 500) -> int:
+    """Re-encrypt every stored ID number and recompute its digest under the current (first)
+    FIELD_ENCRYPTION_KEY, after a new key was put in front; then the old key can be removed.
+    Safe to run again or interrupt: each batch is its own transaction. Returns the rows done."""
+    done, last_pk = 0, 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Petition.objects.select_for_update()
+                .exclude(complainant_id_number="")
+                .filter(pk__gt=last_pk)
+                .order_by("pk")
+                .only("pk", "complainant_id_number")[:batch_size]
+            )
+            if not batch:
+                return done
+            for petition in batch:
+                petition.complainant_id_digest = id_number_digest(petition.complainant_id_number)
+            Petition.objects.bulk_update(batch, ["complainant_id_number", "complainant_id_digest"])
+        done += len(batch)
+        last_pk = batch[-1].pk
 
 
 def check_attachment(upload: UploadedFile) -> tuple[str, str]:
@@ -353,7 +377,8 @@ def _find_repeat(petition: Petition) -> Petition | None:
     if petition.complainant_phone:
         same_person |= Q(complainant_phone=petition.complainant_phone)
     if petition.complainant_id_number:
-        same_person |= Q(complainant_id_number=petition.complainant_id_number)
+        # The number is encrypted; its digest (under any configured key) is what matches.
+        same_person |= Q(complainant_id_digest__in=id_number_digests(petition.complainant_id_number))
     if not same_person:
         return None
     year_ago = timezone.now() - timedelta(days=365)
@@ -445,7 +470,8 @@ def petition_register(
         anonymous=anonymous,
         complainant_name="" if anonymous else complainant_name.strip(),
         complainant_phone=complainant_phone.strip(),
-        complainant_id_number=complainant_id_number.strip().upper(),
+        complainant_id_number=normalize_id_number(complainant_id_number),
+        complainant_id_digest=id_number_digest(complainant_id_number),
         created_at=now,
         acceptance_due_at=deadline_add(now, category.acceptance_days, category.day_type),
     )
