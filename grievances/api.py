@@ -18,9 +18,10 @@ from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from grievances import selectors, statistics, throttle
+from grievances import commission_stats, selectors, statistics, throttle
 from grievances.serializers import (
     LookupInput,
     PublicCaseSerializer,
@@ -30,6 +31,7 @@ from grievances.serializers import (
     ReviewInputPublic,
 )
 from grievances.services import public_petition_submit
+from integrations.auth import CanReadStatistics, IntegrationKeyAuthentication, IntegrationRateThrottle
 from petitions.api import _FIELD_ERRORS
 from petitions.models import Category, Petition
 from petitions.serializers import ErrorSerializer
@@ -259,7 +261,11 @@ class StatsSummarySerializer(serializers.Serializer):
 
 
 class StatsSummaryView(APIView):
-    permission_classes = [IsAuthenticated]
+    # Staff (token or session), or an integration's key with the scope read_statistics, which
+    # sees what an observer of the key's region sees (integrations.auth, docs/integrations.md).
+    authentication_classes = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, IntegrationKeyAuthentication]
+    permission_classes = [IsAuthenticated | CanReadStatistics]
+    throttle_classes = [IntegrationRateThrottle]
 
     @extend_schema(
         summary=gettext_lazy("Statistics of the cases registered in a period"),
@@ -289,3 +295,65 @@ class StatsSummaryView(APIView):
             category=values["category"],
         )
         return Response(StatsSummarySerializer(summary).data)
+
+
+# --- Statistics for the commission (reports against officials) ---------------------------------
+
+
+class CommissionStatsInput(StatsSummaryInput):
+    category = None
+
+
+class CommissionStatsSerializer(serializers.Serializer):
+    region = serializers.SerializerMethodField()
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    received = serializers.IntegerField(help_text=gettext_lazy("Reports against officials registered in the period."))
+    awaiting_acceptance = serializers.IntegerField()
+    in_progress = serializers.IntegerField(help_text=gettext_lazy("Accepted, no disposition yet."))
+    disposed = serializers.IntegerField(help_text=gettext_lazy("With at least one disposition recorded."))
+    closed = serializers.IntegerField()
+    sanctioned = serializers.IntegerField(
+        help_text=gettext_lazy("People sanctioned (each case's current disposition).")
+    )
+    by_disposition = serializers.DictField(child=serializers.IntegerField())
+    by_sanction = serializers.DictField(child=serializers.IntegerField())
+    by_channel = serializers.DictField(child=serializers.IntegerField())
+    by_month = serializers.DictField(child=serializers.IntegerField())
+    days_to_disposition = serializers.DictField(
+        child=serializers.FloatField(allow_null=True),
+        help_text=gettext_lazy("Days from the report to its first disposition: median, mean, max."),
+    )
+    by_child_region = serializers.ListField(child=serializers.DictField())
+
+    def get_region(self, summary) -> dict | None:
+        region = summary.region
+        return None if region is None else {"code": region.code, "name": region.name, "level": region.level}
+
+
+class CommissionStatsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary=gettext_lazy("Statistics of reports against officials, for the commissions"),
+        description=gettext_lazy(
+            "Reports received, dispositions, people sanctioned by kind of sanction, time to disposition, "
+            "per child region. Commission staff only, for their commissions' regions (404 otherwise)."
+        ),
+        parameters=[
+            OpenApiParameter("region", str, description=gettext_lazy("A 12-digit division code.")),
+            OpenApiParameter("from", OpenApiTypes.DATE, description=gettext_lazy("First day (YYYY-MM-DD).")),
+            OpenApiParameter("to", OpenApiTypes.DATE, description=gettext_lazy("Last day (YYYY-MM-DD).")),
+        ],
+        responses={200: CommissionStatsSerializer, 400: _FIELD_ERRORS, 404: ErrorSerializer},
+        tags=["statistics"],
+    )
+    def get(self, request):
+        data = CommissionStatsInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        region = commission_stats.commission_region_for(request.user, values.get("region") or None)
+        summary = commission_stats.commission_summary(
+            request.user, region=region, date_from=values["from"], date_to=values["to"]
+        )
+        return Response(CommissionStatsSerializer(summary).data)
