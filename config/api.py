@@ -19,10 +19,36 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from config.errors import Refused
 
 
-class Pagination(pagination.PageNumberPagination):
+class StrictPageSize:
+    """`page_size` that is not a whole number from 1 up is a 400, not silently the default."""
+
+    def get_page_size(self, request):
+        value = request.query_params.get(self.page_size_query_param, "")
+        if value != "":
+            try:
+                number = int(value)
+            except ValueError:
+                number = 0
+            if number < 1:
+                raise exceptions.ValidationError({self.page_size_query_param: [_("Give a whole number from 1 up.")]})
+        return super().get_page_size(request)
+
+
+class Pagination(StrictPageSize, pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+def postprocess_empty_query_values(result: dict, generator, request, public) -> dict:
+    """drf-spectacular hook: an optional query parameter may be sent empty (`?to=`), which
+    DRF and django-filter read as "not given"; say so (`allowEmptyValue`) in the schema."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result
 
 
 def _first_code(codes: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from evaluations.models import Campaign, Participant
+from evaluations.models import Band, Campaign, Participant
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -41,6 +41,8 @@ class CampaignSerializer(serializers.ModelSerializer):
 class ResultSerializer(serializers.ModelSerializer):
     station = serializers.CharField(source="unit.name", read_only=True)
     station_id = serializers.IntegerField(source="unit_id", read_only=True)
+    # Empty until scored (a read-only model field would drop the blank from the schema).
+    band = serializers.ChoiceField(choices=Band.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Participant

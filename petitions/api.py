@@ -16,6 +16,7 @@ from rest_framework import mixins, pagination, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.api import StrictPageSize
 from petitions.filters import PetitionFilter
 from petitions.models import Category, Petition
 from petitions.selectors import events_for_user, petition_get_for_user, petition_list_for_user
@@ -68,7 +69,7 @@ from petitions.services import (
 )
 
 
-class PetitionPagination(pagination.CursorPagination):
+class PetitionPagination(StrictPageSize, pagination.CursorPagination):
     """Keyset pagination, newest first.
 
     A case list spans a province's history (millions of rows). Page numbers would cost a
@@ -90,9 +91,10 @@ class PetitionPagination(pagination.CursorPagination):
 _FIELD_ERRORS = OpenApiResponse(
     response={
         "type": "object",
-        "properties": {"detail": {"type": "string"}, "code": {"type": "string", "enum": ["invalid"]}},
+        "properties": {"detail": {"type": "string"}, "code": {"type": "string", "enum": ["invalid", "parse_error"]}},
         "required": ["detail", "code"],
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        # A field's messages; a list or nested field's are keyed by position or sub-field.
+        "additionalProperties": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
     },
     description=_("Bad input: nothing was saved. The messages are keyed by field."),
 )
@@ -340,6 +342,11 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         petition_dispose(petition_id=petition.pk, actor=request.user, **data)
         return self._answer(request, pk)
 
+    @extend_schema(
+        summary=_("The case's timeline"),
+        responses={200: EventSerializer(many=True), 404: _NOT_FOUND},
+        tags=["petitions"],
+    )
     @action(detail=True, methods=["get"], url_path="events", pagination_class=None, filterset_class=None)
     def events(self, request, pk=None):
         petition = self._case(request, pk)
