@@ -27,6 +27,9 @@ install: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev
 
 ## run: set up, migrate, load the demo county (kept on re-runs), serve with a worker and beat
+# The laptop demo signs in without an authenticator app; production requires one of commission
+# staff and administrators (docs/security.md). `TWO_FACTOR_REQUIRED=true make run` to see it.
+run: export TWO_FACTOR_REQUIRED ?= false
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
@@ -34,7 +37,7 @@ run: install
 	$(BIN)/python manage.py demo_cases
 	@echo ""
 	@echo "  Suqiu is starting at  http://127.0.0.1:$(PORT)/   (staff sign-in: http://127.0.0.1:$(PORT)/accounts/login/)"
-	@echo "  Stop with Ctrl-C. Data is kept in var/."
+	@echo "  Stop with Ctrl-C. Data is kept in var/. Two-factor sign-in required: $$TWO_FACTOR_REQUIRED (demo)."
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(PORT)
 

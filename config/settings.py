@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from config.env import envbool, envint, envlist, envstr
@@ -55,22 +56,34 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "stations",
     "petitions",
     "evaluations",
     "grievances",
+    "rest_framework_api_key",
+    "integrations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The security headers go above WhiteNoise so that static files carry them too.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Sign out idle or too old sessions, then hold back staff who still owe their 2FA code.
+    "config.middleware.SessionTimeoutMiddleware",
+    "stations.otp.TwoFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Axes must come last: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -114,6 +127,42 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "stations.User"
+
+
+# --- Encryption of personal data at rest (docs/operations.md, "The encryption key") ------
+def _field_encryption_keys() -> list[str]:
+    """FIELD_ENCRYPTION_KEY: Fernet keys, newest first (the first encrypts, all decrypt);
+    locally a key generated once and kept in var/. Lose every key and the ID numbers are lost."""
+    from cryptography.fernet import Fernet
+    from django.core.exceptions import ImproperlyConfigured
+
+    keys = envlist("FIELD_ENCRYPTION_KEY")
+    if not keys:
+        path = VAR_DIR / "field_encryption_key"
+        if not path.exists():
+            # Web, worker and beat may start together: publish one complete file with a
+            # hard link (fails if another process got there first), never two different keys.
+            draft = VAR_DIR / f".field_encryption_key.{secrets.token_hex(8)}"
+            draft.write_text(Fernet.generate_key().decode())
+            draft.chmod(0o600)
+            try:
+                path.hardlink_to(draft)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        keys = [path.read_text().strip()]
+    for key in keys:
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                "FIELD_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64-encoded bytes), comma-separated"
+            ) from None
+    return keys
+
+
+FIELD_ENCRYPTION_KEYS = _field_encryption_keys()
 
 # --- Redis: cache and Celery broker ------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL")
@@ -205,15 +254,90 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "stations.views.locked_out"
 AXES_ACCESS_LOG_DAYS = envint("SIGN_IN_LOG_DAYS", 180)
 
-SESSION_COOKIE_AGE = envint("SESSION_HOURS", 10) * 3600
+PASSWORD_HASHERS = [
+    # Argon2id for every new or changed password; the others only check (and on the next
+    # sign-in upgrade) hashes written before Argon2 was the default.
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# Sessions (docs/security.md): signed out after SESSION_IDLE_MINUTES without a request, and
+# SESSION_HOURS after signing in whatever the activity (config.middleware.SessionTimeoutMiddleware).
+SESSION_HOURS = envint("SESSION_HOURS", 10)
+SESSION_IDLE_MINUTES = envint("SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = SESSION_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
-# HTTPS=true when Suqiu is served over TLS (it should be, anywhere but a laptop).
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Two-factor sign-in (TOTP, django-otp): required of commission staff, administrators and
+# superusers (stations.otp.two_factor_required); anyone else may turn it on. Turning
+# TWO_FACTOR_REQUIRED off is for a demo on a laptop only.
+SUQIU_TWO_FACTOR_REQUIRED = envbool("TWO_FACTOR_REQUIRED", True)
+OTP_TOTP_ISSUER = envstr("OTP_ISSUER", "Suqiu")
+OTP_TOTP_THROTTLE_FACTOR = envint("OTP_THROTTLE_FACTOR", 1)  # waits of 1, 2, 4, 8 … s after wrong codes
+OTP_LOGIN_URL = "stations:two_factor_verify"
+# The admin lists who has a device but never shows its key or QR code: an administrator
+# must not be able to copy a supervisor's second factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# --- Security: TLS, cookies and response headers (docs/security.md) ----------------------
+# HTTPS=true when Suqiu is served over TLS (it should be, anywhere but a laptop): cookies
+# are sent over TLS only, plain HTTP is redirected and browsers are told to stay on HTTPS.
 HTTPS = envbool("HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = envbool("SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer's health check may speak plain HTTP
+SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = envbool("HSTS_PRELOAD", HTTPS)
+# Behind a reverse proxy that ends TLS, the header it sets to say the request came over
+# HTTPS, e.g. PROXY_SSL_HEADER=X-Forwarded-Proto. Only set it when the proxy always sets
+# (or strips) that header itself: a client could otherwise claim HTTPS.
+_proxy_ssl_header = envstr("PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): everything from this site only; no inline script,
+# no inline style (scripts and styles live in static/); images may be data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Permissions-Policy (django-permissions-policy): no page of Suqiu needs these features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 
 # --- Languages and time -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -251,6 +375,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Integrations (docs/integrations.md): each API key has its own rate (Integration.rate);
+    # the public Open311 reads are limited per address.
+    "DEFAULT_THROTTLE_RATES": {"open311_read": envstr("OPEN311_READ_RATE_PER_ADDRESS", "600/hour")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Suqiu API",
@@ -262,6 +389,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"UnitKindEnum": "stations.models.Unit.Kind"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.postprocess_empty_query_values",
+    ],
 }
 
 # --- Logging: to stdout, collected by the process manager --------------------------------
@@ -311,3 +442,7 @@ SUQIU_APPRAISAL_ANSWER_RATE_PER_ADDRESS = envstr("APPRAISAL_ANSWER_RATE_PER_ADDR
 # Behind a proxy, the header that carries the resident's address, e.g. HTTP_X_REAL_IP
 # (set by the proxy, never by the client); unset: REMOTE_ADDR.
 RATELIMIT_IP_META_KEY = envstr("RATELIMIT_IP_META_KEY") or None
+
+# --- Integrations: API keys and the Open311 adapter (docs/integrations.md) ---------------
+# The rate a new key gets unless its issuer sets another ("<number>/<second|minute|hour|day>").
+SUQIU_INTEGRATION_DEFAULT_RATE = envstr("INTEGRATION_DEFAULT_RATE", "600/hour")
