@@ -157,7 +157,8 @@ def public_case(petition: Petition) -> PublicCase:
             at=event.created_at,
             note=event.note if event.verb in _NOTE_SHOWN and not confidential else "",
         )
-        for event in public_events(petition).only("verb", "note", "created_at")
+        # petition_id too: the related manager reads it on every row (a query each if deferred).
+        for event in public_events(petition).only("verb", "note", "created_at", "petition_id")
     ]
     return PublicCase(
         tracking_number=petition.tracking_number,
