@@ -303,7 +303,7 @@ def _fold_rollup_once(
     dims = ", ".join(DIMENSIONS)
     sets = f"({dims}), (month)" + (", (child)" if child_length else "")
     sql = f"""
-        SELECT {dims}, month, child, GROUPING({dims}) AS g_dims, GROUPING(month) AS g_month,
+        SELECT {dims}, month, {"child" if child_length else "NULL"}, GROUPING({dims}) AS g_dims, GROUPING(month) AS g_month,
                sum(cases), sum(answered), sum(on_time), sum(repeats)
         FROM (SELECT s0.*, date_trunc('month', s0.date)::date AS month, {child} AS child FROM ({inner}) s0) s
         GROUP BY GROUPING SETS ({sets})
