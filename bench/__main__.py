@@ -89,7 +89,7 @@ def generate(cases: int) -> float:
 def fixtures() -> dict:
     code = "import django; django.setup(); from bench import fixtures; fixtures.build(); fixtures.check_lookup()"
     subprocess.run([PY, "-c", code], cwd=env.ROOT, env=env.django_env(), check=True)
-    return json.loads((env.VAR / "fixtures.json").read_text())
+    return json.loads((env.FIXTURES / "fixtures.json").read_text())
 
 
 # --- The server ------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
 DB_NAME = os.environ.get("BENCH_DB", "suqiu_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 PORT = int(os.environ.get("BENCH_PORT", "8700"))
+# What the load client reads about one generated database (tokens, sampled codes).
+FIXTURES = VAR / DB_NAME
 
 # The generated province's query codes are derived from this key (bench data only).
 SECRET_KEY = "suqiu-bench-only-not-a-production-secret-0123456789abcdef"

@@ -1,4 +1,4 @@
-"""What the load client needs from the generated province, written to bench/var/fixtures.json:
+"""What the load client needs from the generated province, written to bench/var/<database>/fixtures.json:
 API tokens and a signed-in session for the benchmark's staff, the county and township the
 workloads ask about, and a sample of (tracking number, query code) pairs for the lookup.
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import random
 
-from bench.env import VAR
+from bench.env import FIXTURES
 from bench.generate import query_code
 
 LOOKUP_SAMPLE = 20_000
@@ -73,7 +73,8 @@ def build() -> dict:
     with connection.cursor() as cur:
         cur.execute("SELECT id, tracking_number FROM petitions_petition WHERE id = ANY(%s)", [ids])
         pairs = [(number, query_code(pk)) for pk, number in cur.fetchall()]
-    (VAR / "lookup.txt").write_text("".join(f"{number} {code}\n" for number, code in pairs))
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    (FIXTURES / "lookup.txt").write_text("".join(f"{number} {code}\n" for number, code in pairs))
 
     fixtures = {
         "province": province.code,
@@ -83,10 +84,10 @@ def build() -> dict:
         "village": village.code,
         "tokens": tokens,
         "session_cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
-        "lookup_file": str(VAR / "lookup.txt"),
+        "lookup_file": str(FIXTURES / "lookup.txt"),
         "lookup_pairs": len(pairs),
     }
-    (VAR / "fixtures.json").write_text(json.dumps(fixtures, indent=2))
+    (FIXTURES / "fixtures.json").write_text(json.dumps(fixtures, indent=2))
     return fixtures
 
 
@@ -95,7 +96,7 @@ def check_lookup(pairs: int = 3) -> None:
     from petitions.models import Petition
     from petitions.services import query_code_matches
 
-    for line in (VAR / "lookup.txt").read_text().splitlines()[:pairs]:
+    for line in (FIXTURES / "lookup.txt").read_text().splitlines()[:pairs]:
         number, code = line.split()
         petition = Petition.objects.get(tracking_number=number)
         assert query_code_matches(petition, code), f"query code of {number} does not match"

@@ -245,7 +245,7 @@ def _cases(cur, cases: int) -> None:
             review_requested_at, review_reason, review_count, repeat_count, level_skipping, version,
             category_id, holder_unit_id, intake_unit_id, region_id, registered_by_id, repeat_of_id)
         WITH r AS (
-          SELECT g AS id,
+          SELECT g AS draw,
                  floor(power(random(), 1.25) * (SELECT count(*) FROM bench_village))::int AS vidx,
                  random() AS u_status, random() AS u_open, random() AS u_cat, random() AS u_chan,
                  random() AS u_level, random() AS u_when, random() AS u_due, random() AS u_sat,
@@ -280,12 +280,15 @@ def _cases(cur, cases: int) -> None:
                       ELSE now() + interval '30 days' * s.u_misc + interval '1 hour' END AS open_due
           FROM s
         )
-        , u AS (
+        , o AS (
+          -- Ids in registration order, as a live system assigns them (recent cases sit together).
+          SELECT t.*, (row_number() OVER (ORDER BY t.created, t.draw))::int AS id FROM t
+        ), u AS (
           SELECT t.*,
                  to_char(t.created AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || '-' ||
                    (SELECT string_agg(substr('{ALPHABET}', ((t.id >> (5 * k)) & 31)::int + 1, 1), '' ORDER BY k)
                     FROM generate_series(0, 5) k) AS tracking
-          FROM t
+          FROM o t
         )
         SELECT
           t.id,
