@@ -28,6 +28,8 @@ from bench.env import SECRET_KEY
 PROVINCE = "980000000000"
 CITIES, COUNTIES_PER_CITY, TOWNSHIPS_PER_COUNTY, VILLAGES_PER_TOWNSHIP = 10, 10, 20, 15
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+# Raised whenever the generated data changes: a database of another version is generated again.
+VERSION = 2
 HMAC_SALT = "suqiu.query-code"
 
 # (category code, weight) from seed 003; legal is not in the seed: a small share.
@@ -92,8 +94,8 @@ def generate(conn, *, cases: int, seed: float = 0.42) -> None:
     cur.execute(
         "CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text NOT NULL);"
         "DELETE FROM bench_meta;"
-        "INSERT INTO bench_meta VALUES ('cases', %s), ('generated_at', now()::text)",
-        [str(cases)],
+        "INSERT INTO bench_meta VALUES ('cases', %s), ('version', %s), ('generated_at', now()::text)",
+        [str(cases), str(VERSION)],
     )
     conn.commit()
     conn.autocommit = True
