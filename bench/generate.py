@@ -234,6 +234,9 @@ def _cases(cur, cases: int) -> None:
     )
     discipline = category_ids["discipline"]
     legal = category_ids["legal"]
+    extra = _other_text_columns(cur)
+    extra_columns = "".join(f", {name}" for name in extra)
+    extra_values = ", ''" * len(extra)
     # Each draw once per row (OFFSET 0 keeps the planner from inlining the random() calls).
     _run(
         cur,
@@ -245,7 +248,7 @@ def _cases(cur, cases: int) -> None:
             accepted_at, due_at, extended_days, replied_at, closed_at, current_due_at, rejection_reason,
             rejection_guidance, reply_text, settled_on_the_spot, satisfaction, rating_comment, rated_at,
             review_requested_at, review_reason, review_count, repeat_count, level_skipping, version,
-            category_id, holder_unit_id, intake_unit_id, region_id, registered_by_id, repeat_of_id)
+            category_id, holder_unit_id, intake_unit_id, region_id, registered_by_id, repeat_of_id{extra_columns})
         WITH r AS (
           SELECT g AS draw,
                  floor(power(random(), 1.25) * (SELECT count(*) FROM bench_village))::int AS vidx,
@@ -337,7 +340,7 @@ def _cases(cur, cases: int) -> None:
           t.level = 'county' AND t.channel <> 'referral',
           CASE WHEN t.status = 'closed' THEN 6 WHEN t.status = 'registered' THEN 1 ELSE 3 END,
           t.category_id, t.holder, t.intake, t.region_id, NULL,
-          CASE WHEN t.u_misc < 0.02 AND t.id > 1000 THEN t.id - 1 - floor(t.u_cat * 999)::int END
+          CASE WHEN t.u_misc < 0.02 AND t.id > 1000 THEN t.id - 1 - floor(t.u_cat * 999)::int END{extra_values}
         FROM u t
         """,
     )
@@ -351,6 +354,35 @@ def _cases(cur, cases: int) -> None:
         SELECT setval(pg_get_serial_sequence('petitions_petition', 'id'), (SELECT max(id) FROM petitions_petition));
         """,
     )
+
+
+KNOWN_COLUMNS = {
+    "id", "tracking_number", "query_code_hash", "channel", "region_code", "level", "status", "title", "content",
+    "anonymous", "complainant_name", "complainant_phone", "complainant_id_number", "created_at", "acceptance_due_at",
+    "accepted_at", "due_at", "extended_days", "replied_at", "closed_at", "current_due_at", "rejection_reason",
+    "rejection_guidance", "reply_text", "settled_on_the_spot", "satisfaction", "rating_comment", "rated_at",
+    "review_requested_at", "review_reason", "review_count", "repeat_count", "level_skipping", "version",
+    "category_id", "holder_unit_id", "intake_unit_id", "region_id", "registered_by_id", "repeat_of_id",
+}  # fmt: skip
+
+
+def _other_text_columns(cur) -> list[str]:
+    """Text columns a later migration added to the case table that must not be NULL (e.g. a
+    digest of an empty field): generated as ''. Other new required columns stop the generator."""
+    cur.execute(
+        """
+        SELECT column_name, data_type FROM information_schema.columns
+        WHERE table_name = 'petitions_petition' AND is_nullable = 'NO' AND column_default IS NULL
+        """
+    )
+    extra = []
+    for name, data_type in cur.fetchall():
+        if name in KNOWN_COLUMNS:
+            continue
+        if data_type not in ("character varying", "text"):
+            raise RuntimeError(f"bench/generate.py does not know the required column petitions_petition.{name}")
+        extra.append(name)
+    return sorted(extra)
 
 
 def _category_ids(cur) -> dict[str, int]:
