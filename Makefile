@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint format install install-dev messages clean
+.PHONY: run test check lint format install install-dev messages clean bench
 .DEFAULT_GOAL := run
 
 $(BIN)/python:
@@ -51,6 +51,12 @@ check: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## bench: the benchmark (bench/README.md): a generated province in PostgreSQL, workloads W1–W6,
+## figures to bench/results/. BENCH_ARGS="--cases 20000" for a smoke run.
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -5,7 +5,6 @@ from __future__ import annotations
 from io import BytesIO
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from evaluations.models import Campaign
 from evaluations.selectors import question_results, results
@@ -16,6 +15,8 @@ def _num(value):
 
 
 def results_workbook(campaign: Campaign) -> bytes:
+    from openpyxl import Workbook  # imported when used: 13 MB no web worker needs until then
+
     book = Workbook()
     sheet = book.active
     sheet.title = _("Results")

@@ -89,8 +89,9 @@ class PublicProofView(PublicView):
         return petition, values, None if petition is not None else _no_match()
 
     @staticmethod
-    def case(petition: Petition) -> Response:
-        petition.refresh_from_db()
+    def case(petition: Petition, *, changed: bool = True) -> Response:
+        if changed:  # re-read what the action wrote (a lookup changed nothing)
+            petition.refresh_from_db()
         return Response(PublicCaseSerializer(selectors.public_case(petition)).data)
 
 
@@ -158,7 +159,7 @@ class PublicLookupView(PublicProofView):
     )
     def post(self, request):
         petition, _values, refusal = self.prove(request)
-        return refusal or self.case(petition)
+        return refusal or self.case(petition, changed=False)
 
 
 class PublicRateView(PublicProofView):

@@ -33,8 +33,6 @@ from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from config.errors import Refused
 from petitions.filters import PetitionFilter
@@ -156,6 +154,8 @@ def export_rows(user: User, queryset) -> Iterator[list]:
 
 def write_ledger(user: User, queryset, target) -> int:
     """Write the ledger workbook to `target` (a path or a binary file); returns the rows."""
+    from openpyxl import Workbook  # imported when used: 13 MB no web worker needs until then
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Ledger"))
     sheet.append(export_headers())
@@ -237,6 +237,8 @@ NO = {"", "no", "n", "false", "0", "否"}
 
 def template_workbook(target) -> None:
     """The import template: the header row, one example row, and the codes on a second sheet."""
+    from openpyxl import Workbook  # imported when used: 13 MB no web worker needs until then
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Ledger"))
     sheet.append([header for _field, header in import_columns()])
@@ -287,6 +289,8 @@ class ImportResult:
 
 def read_rows(source) -> Iterator[tuple[int, list]]:
     """The non-empty data rows of the first sheet, with their row numbers."""
+    from openpyxl import load_workbook
+
     workbook = load_workbook(source, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
@@ -388,6 +392,8 @@ def ledger_import(*, actor: User, intake_unit: Unit, source, dry_run: bool) -> I
     result = ImportResult()
     today = timezone.localdate()
     lookups = _Lookups(intake_unit.region.code[: codes.PREFIX_LENGTH["county"]])
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         rows = list(read_rows(source))
     except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError):

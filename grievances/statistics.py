@@ -34,6 +34,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
@@ -223,10 +224,14 @@ def summary_for(
             "on_time": Sum("on_time"),
             "repeats": Sum("repeats"),
         }
-        _fold(summary, stats.values(*DIMENSIONS).annotate(**sums).order_by(), counts, category_codes)
-        for row in stats.annotate(month=TruncMonth("date")).values("month").annotate(n=Sum("cases")).order_by():
-            months[row["month"].strftime("%Y-%m")] += row["n"] or 0
-        if child_length:
+        if connection.vendor == "postgresql":
+            # A province's year is hundreds of thousands of cells: read them once, not three times.
+            _fold_rollup_once(summary, stats, child_length, counts, months, children, category_codes)
+        else:
+            _fold(summary, stats.values(*DIMENSIONS).annotate(**sums).order_by(), counts, category_codes)
+            for row in stats.annotate(month=TruncMonth("date")).values("month").annotate(n=Sum("cases")).order_by():
+                months[row["month"].strftime("%Y-%m")] += row["n"] or 0
+        if child_length and connection.vendor != "postgresql":
             for row in (
                 stats.annotate(child=Substr("region_code", 1, child_length))
                 .values("child")
@@ -275,6 +280,57 @@ def summary_for(
     if child_length:
         summary.by_child_region = _child_rows(region, child_length, children)
     return summary
+
+
+def _fold_rollup_once(
+    summary: Summary,
+    stats: QuerySet[DailyStat],
+    child_length: int | None,
+    counts: dict,
+    months: Counter,
+    children: Counter,
+    category_codes: dict[int, str],
+) -> None:
+    """The three groupings of the rollup cells (the five dimensions, the month, the child
+    region) in one scan with GROUPING SETS (PostgreSQL): the same figures as the three
+    grouped queries of the generic path."""
+    inner, params = (
+        stats.values("date", "region_code", *DIMENSIONS, "cases", "answered", "on_time", "repeats")
+        .order_by()
+        .query.sql_with_params()
+    )
+    child = f"substr(region_code, 1, {int(child_length)})" if child_length else "NULL::text"
+    dims = ", ".join(DIMENSIONS)
+    sets = f"({dims}), (month)" + (", (child)" if child_length else "")
+    sql = f"""
+        SELECT {dims}, month, {"child" if child_length else "NULL"}, GROUPING({dims}) AS g_dims, GROUPING(month) AS g_month,
+               sum(cases), sum(answered), sum(on_time), sum(repeats)
+        FROM (SELECT s0.*, date_trunc('month', s0.date)::date AS month, {child} AS child FROM ({inner}) s0) s
+        GROUP BY GROUPING SETS ({sets})
+    """
+    rows = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for level, category_id, channel, status, satisfaction, month, prefix, g_dims, g_month, n, *rest in cursor:
+            if g_dims == 0:
+                rows.append(
+                    {
+                        "level": level,
+                        "category_id": category_id,
+                        "channel": channel,
+                        "status": status,
+                        "satisfaction": satisfaction,
+                        "n": n,
+                        "answered": rest[0],
+                        "on_time": rest[1],
+                        "repeats": rest[2],
+                    }
+                )
+            elif g_month == 0:
+                months[month.strftime("%Y-%m")] += n or 0
+            else:
+                children[prefix] += n or 0
+    _fold(summary, rows, counts, category_codes)
 
 
 def _child_prefix_length(region: Region | None) -> int | None:

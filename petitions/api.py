@@ -198,7 +198,8 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = RegisterInput(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         registration = petition_register(actor=request.user, **serializer.validated_data)
-        petition = self._case(request, registration.petition.pk)
+        # The case as registered, its relations already attached: no second read of the row.
+        petition = registration.petition
         prefetch_related_objects([petition], "assignments__unit", "attachments")
         context = {**self.get_serializer_context(), "query_code": registration.query_code}
         response = Response(RegistrationSerializer(petition, context=context).data, status=status.HTTP_201_CREATED)

@@ -263,7 +263,13 @@ _ACTION_NAMES = {
 
 def _save(petition: Petition, *fields: str) -> None:
     petition.version += 1
-    petition.full_clean(exclude=["category", "region", "holder_unit", "intake_unit", "registered_by", "repeat_of"])
+    # The fields' own rules; the unique tracking number never changes after registration and
+    # the status and channel checks are database constraints: no query to re-check them.
+    petition.full_clean(
+        exclude=["category", "region", "holder_unit", "intake_unit", "registered_by", "repeat_of"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     petition.save(update_fields=[*fields, "version"])
 
 
