@@ -145,4 +145,41 @@ def load_demo_cases() -> int:
         services.petition_reply(petition_id=case, actor=station_handler, text="经核实已处理，详见答复意见书。")
         if outcome == "closed":
             services.petition_rate(petition_id=case, actor=None, satisfaction="satisfied")
+    made += _load_demo_report(villages[0], categories["discipline"], clerk)
     return made
+
+
+def _load_demo_report(village: Region, category: Category, clerk: User) -> int:
+    """Seed 003's example: a villager of 新锋村 reports at the village desk that the village
+    Party deputy secretary pocketed 64 residents' medical-insurance contributions; the
+    township commission verifies it, opens a case and expels him from the Party."""
+    registration = services.petition_register(
+        actor=clerk,
+        channel="visit",
+        category=category,
+        region=village,
+        title="村党支部副书记截留群众参合金",
+        content="本村64户群众2015年度新农合参合金已交给村党支部副书记，但未上缴，群众住院时被告知未参合。",
+        complainant_name="字某",
+        complainant_phone="13988001009",
+        accused=[{"name": "杨某", "post": "村党支部副书记"}],
+    )
+    case = registration.petition
+    inspector = User.objects.get(username=f"t{village.code[6:9]}_inspector")
+    assert case.holder_unit.kind == Unit.Kind.COMMISSION, "a report against officials goes to the commission"
+    services.petition_accept(petition_id=case.pk, actor=inspector)
+    services.petition_dispose(petition_id=case.pk, actor=inspector, kind="preliminary_verification")
+    services.petition_dispose(
+        petition_id=case.pk,
+        actor=inspector,
+        kind="case_opened",
+        sanctioned_count=1,
+        sanction_kind="expulsion",
+        note="查实截留64名群众2015年度参合金，给予开除党籍处分，并责令承担相应医疗费用。",
+    )
+    services.petition_reply(
+        petition_id=case.pk,
+        actor=inspector,
+        text="您反映的问题经查属实，相关人员已受到严肃处理，被截留的参合金问题已责令整改。",
+    )
+    return 1

@@ -160,6 +160,8 @@ def load_demo_county() -> list[DemoLogin]:
         staff.add(f"t{tag}_handler", f"{township.name}承办人", t_centre, Role.HANDLER, show=first)
         staff.add(f"t{tag}_leader", f"{township.name}乡镇长", t_centre, Role.LEADER, show=first)
         staff.add(f"t{tag}_supervisor", f"{township.name}纪委书记", t_commission, Role.SUPERVISOR, show=first)
+        # The commission's inspector (纪检员) handles the reports against officials it holds.
+        staff.add(f"t{tag}_inspector", f"{township.name}纪检员", t_commission, Role.HANDLER, show=first)
         stations = TOWNSHIP_STATIONS if first else TOWNSHIP_STATIONS[:STATIONS_ELSEWHERE]
         for s, station_name in enumerate(stations):
             station = unit_ensure(region=township, name=f"{township.name}{station_name}", kind=Kind.STATION)

@@ -21,4 +21,17 @@ def test_demo_cases_cover_the_states_once(categories):
     assert PetitionEvent.objects.filter(verb="assigned").exists()
     count = Petition.objects.count()
     call_command("demo_cases", stdout=StringIO())
-    assert Petition.objects.count() == count == 8
+    assert Petition.objects.count() == count == 9
+
+
+def test_the_demo_has_seed_003s_report_against_an_official(categories):
+    call_command("demo_county", "--quiet-logins", stdout=StringIO())
+    call_command("demo_cases", stdout=StringIO())
+    report = Petition.objects.get(category__code="discipline")
+    assert report.holder_unit.name == "洛党镇纪委" and report.status == "replied"
+    assert list(report.accused.values_list("name", "post")) == [("杨某", "村党支部副书记")]
+    assert list(report.dispositions.values_list("kind", "sanctioned_count", "sanction_kind")) == [
+        ("preliminary_verification", 0, ""),
+        ("case_opened", 1, "expulsion"),
+    ]
+    assert report.events.filter(verb=PetitionEvent.Verb.DISPOSED).count() == 2
