@@ -298,6 +298,10 @@ class Registration:
 
     petition: Petition
     query_code: str
+    # What was written with it (the API answers from them instead of reading them back).
+    assignment: Assignment | None = None
+    accused: tuple[AccusedPerson, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 def _validate_registration(
@@ -503,7 +507,7 @@ def petition_register(
     else:  # pragma: no cover - 32**6 numbers a day
         raise RuntimeError("could not draw a free tracking number")
 
-    Assignment.objects.create(petition=petition, unit=holder, role=Assignment.Role.LEAD, created_at=now)
+    lead = Assignment.objects.create(petition=petition, unit=holder, role=Assignment.Role.LEAD, created_at=now)
     for person in accused_people:
         person.petition = petition
         person.full_clean()
@@ -521,9 +525,17 @@ def petition_register(
     if original is not None:
         Petition.objects.filter(pk=original.pk).update(repeat_count=F("repeat_count") + 1)
         _event(petition, Verb.REPEAT, None, data={"repeat_of": original.tracking_number}, created_at=now)
-    for upload, content_type, extension in cleaned["attachments"]:
+    attached = [
         _attach(petition, upload, content_type, extension, actor)
-    return Registration(petition=petition, query_code=query_code)
+        for upload, content_type, extension in cleaned["attachments"]
+    ]
+    return Registration(
+        petition=petition,
+        query_code=query_code,
+        assignment=lead,
+        accused=tuple(accused_people),
+        attachments=tuple(attached),
+    )
 
 
 def _attach(petition: Petition, upload: UploadedFile, content_type: str, extension: str, actor: User | None):
@@ -1222,12 +1234,7 @@ def _escalate_to_commission(petition: Petition, late: Unit, kind: str, missed_du
         petition=petition,
         unit=commission,
         severity=SupervisionNotice.Severity.RED,
-        text=_("%(unit)s let the %(kind)s deadline of %(due)s pass and there is no level above it to take the case.")
-        % {
-            "unit": late.name,
-            "kind": DeadlineKind(kind).label,
-            "due": timezone.localtime(missed_due).strftime("%Y-%m-%d %H:%M"),
-        },
+        text=_red_notice_text(late, kind, missed_due),
         due_at=deadline_add(now, settings.SUQIU_NOTICE_DAYS, DayType.WORKING),
         created_at=now,
     )
@@ -1255,6 +1262,473 @@ def _escalate_to_commission(petition: Petition, late: Unit, kind: str, missed_du
         url=_notice_url(notice),
     )
     return escalation
+
+
+def _red_notice_text(late: Unit, kind: str, missed_due) -> str:
+    return _("%(unit)s let the %(kind)s deadline of %(due)s pass and there is no level above it to take the case.") % {
+        "unit": late.name,
+        "kind": DeadlineKind(kind).label,
+        "due": timezone.localtime(missed_due).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+class EscalationCache:
+    """What one sweep works out once and reuses for every case (its `now` is one instant):
+    escalation targets per late unit, commissions per region and accused, the county
+    commission per county, deadlines per (days, day type), the routing table and the
+    recipients of each audience. Built by the selectors the per-case path uses."""
+
+    def __init__(self) -> None:
+        self.targets: dict = {}
+        self.commissions: dict = {}
+        self.county_commissions: dict = {}
+        self.deadlines: dict = {}
+        self.routes: dict = {}
+        self.recipients: dict = {}
+        self.texts: dict = {}
+
+    def escalation_target(self, late: Unit) -> Unit | None:
+        if late.pk not in self.targets:
+            self.targets[late.pk] = _escalation_target(late)
+        return self.targets[late.pk]
+
+    def prime_targets(self, lates: Iterable[Unit]) -> None:
+        """Work out `escalation_target` for many late units in one query: the intake centres
+        above them all, the nearest one above each (as `intake_unit_above` picks it)."""
+        lates = {late.pk: late for late in lates if late.pk not in self.targets}
+        above = {
+            late.pk: codes.ancestor_codes(late.region.code)
+            for late in lates.values()
+            if codes.LEVELS.index(late.region.level) > codes.LEVELS.index(Region.Level.COUNTY)
+        }
+        centres: dict[str, list[Unit]] = {}
+        wanted = {code for ancestors in above.values() for code in ancestors}
+        if wanted:
+            units = Unit.objects.filter(region__code__in=wanted, kind=Unit.Kind.INTAKE, is_active=True)
+            for unit in units.select_related("region"):
+                centres.setdefault(unit.region.code, []).append(unit)
+        for pk in lates:
+            if pk not in above:
+                self.targets[pk] = None
+                continue
+            candidates = [unit for code in above[pk] for unit in centres.get(code, [])]
+            target = max(candidates, key=lambda unit: unit.region.code, default=None)
+            self.targets[pk] = target if target is not None and target.region.level in _ESCALATION_LEVELS else None
+
+    def commission_above(self, region: Region, accused: list) -> Unit | None:
+        from petitions.selectors import person_name_key
+
+        # Recusal reads only each accused's unit and normalised name.
+        key = (region.pk, tuple(sorted((person.unit_id or 0, person_name_key(person.name)) for person in accused)))
+        if key not in self.commissions:
+            self.commissions[key] = commission_above(region, accused)
+        return self.commissions[key]
+
+    def county_commission(self, petition: Petition) -> Unit | None:
+        county = petition.region_code[:6]
+        if county not in self.county_commissions:
+            self.county_commissions[county] = county_commission_of(petition)
+        return self.county_commissions[county]
+
+    def deadline(self, now, days: int, day_type: str):
+        key = (now, days, day_type)
+        if key not in self.deadlines:
+            self.deadlines[key] = deadline_add(now, days, day_type)
+        return self.deadlines[key]
+
+    def routes_for(self, event: str) -> list[NotificationRoute]:
+        if event not in self.routes:
+            self.routes[event] = list(NotificationRoute.objects.filter(event=event, active=True))
+        return self.routes[event]
+
+    @staticmethod
+    def _recipient_key(audience: str, petition: Petition, unit: Unit | None) -> tuple:
+        """What `notification_recipients` reads of the case and unit for an audience."""
+        if audience == NotificationRoute.Audience.HOLDER_UNIT_STAFF:
+            return (audience, unit.pk if unit is not None else None)
+        if audience == NotificationRoute.Audience.SUPERVISORS_OF_REGION:
+            return (audience, unit.region.code if unit is not None else petition.region_code)
+        if audience == NotificationRoute.Audience.INTAKE_DESK:
+            return (audience, petition.intake_unit_id)
+        if audience == NotificationRoute.Audience.COMMISSION:
+            return (audience, petition.region_code[:6])
+        return (audience,)
+
+    def recipients_for(self, route: NotificationRoute, petition: Petition, unit: Unit | None) -> list[int]:
+        """The ids of `notification_recipients(route.audience, …)`, in the same (id) order."""
+        key = self._recipient_key(route.audience, petition, unit)
+        if key not in self.recipients:
+            users = notification_recipients(route.audience, petition=petition, unit=unit)
+            self.recipients[key] = [user.pk for user in users]
+        return self.recipients[key]
+
+    def prime_recipients(self, units: Iterable[Unit], regions_of: Iterable[Unit]) -> None:
+        """`recipients_for` of many units at once, one query per audience: the staff of each of
+        `units` (holder_unit_staff) and the supervisors over each of `regions_of`
+        (supervisors_of_region), with the filters of `notification_recipients`."""
+        from stations.models import Membership
+
+        role = Membership.Role
+        staff = NotificationRoute.Audience.HOLDER_UNIT_STAFF
+        units = {unit.pk for unit in units} - {key[1] for key in self.recipients if key[0] == staff}
+        if units:
+            found: dict[int, set[int]] = {pk: set() for pk in units}
+            memberships = Membership.objects.filter(
+                unit_id__in=units,
+                role__in=[role.CLERK, role.HANDLER, role.LEADER, role.SUPERVISOR],
+                user__is_active=True,
+            )
+            for unit_id, user_id in memberships.values_list("unit_id", "user_id"):
+                found[unit_id].add(user_id)
+            for pk, users in found.items():
+                self.recipients[(staff, pk)] = sorted(users)
+        supervisors = NotificationRoute.Audience.SUPERVISORS_OF_REGION
+        region_codes = {unit.region.code for unit in regions_of}
+        region_codes -= {key[1] for key in self.recipients if key[0] == supervisors}
+        if region_codes:
+            over = {code: [*codes.ancestor_codes(code), code] for code in region_codes}
+            by_code: dict[str, set[int]] = {}
+            memberships = Membership.objects.filter(
+                role=role.SUPERVISOR,
+                unit__is_active=True,
+                unit__region__code__in={code for chain in over.values() for code in chain},
+                user__is_active=True,
+            )
+            for code, user_id in memberships.values_list("unit__region__code", "user_id"):
+                by_code.setdefault(code, set()).add(user_id)
+            for code, chain in over.items():
+                self.recipients[(supervisors, code)] = sorted(set().union(*(by_code.get(c, set()) for c in chain)))
+
+
+def _notification_rows(
+    cache: EscalationCache,
+    event: str,
+    *,
+    petition: Petition,
+    unit: Unit,
+    dedupe_key: str,
+    now,
+    url: str,
+    region_of: Unit | None = None,
+) -> list[tuple]:
+    """The rows `notify` makes for one case (staff=True), from the sweep's cache, as tuples of
+    `_NOTIFICATION_COLUMNS`; the caller holds `translation.override(settings.LANGUAGE_CODE)`."""
+    texts = cache.texts  # the translated title and status labels, once per sweep (one language)
+    if event not in texts:
+        texts[event] = str(_NOTIFICATION_TITLES[event])
+    if petition.status not in texts:
+        texts[petition.status] = str(petition.get_status_display())
+    title = texts[event] % {"number": petition.tracking_number}
+    body = " · ".join(part for part in (petition.category.name, unit.name, texts[petition.status]) if part)
+    rows = []
+    for route in cache.routes_for(event):
+        if route.audience == NotificationRoute.Audience.RESIDENT:
+            if route.channel != NotificationRoute.Channel.SMS or not petition.complainant_phone:
+                continue
+            recipients = [None]
+        else:
+            about = region_of if route.audience == NotificationRoute.Audience.SUPERVISORS_OF_REGION else None
+            recipients = cache.recipients_for(route, petition, about or unit)
+        rows += [
+            (
+                user,
+                event,
+                petition.pk,
+                dedupe_key,
+                route.channel,
+                title,
+                body,
+                url,
+                now,
+            )
+            for user in recipients
+        ]
+    return rows
+
+
+_NOTIFICATION_COLUMNS = (
+    "user_id",
+    "kind",
+    "petition_id",
+    "dedupe_key",
+    "channel",
+    "title",
+    "body",
+    "url",
+    "created_at",
+)
+_EVENT_COLUMNS = (
+    "petition_id", "verb", "actor_id", "actor_unit_id", "from_unit_id", "to_unit_id", "note", "public", "data",
+    "created_at",
+)  # fmt: skip
+_MISS_COLUMNS = ("unit_id", "petition_id", "kind", "due_at", "missed_at")
+
+
+def _insert_rows(model: type[models.Model], names: Sequence[str], rows: list[tuple], *, ignore_conflicts=False):
+    """`bulk_create` of plain tuples (columns `names`, by attname), without a model instance per
+    row: on PostgreSQL one `INSERT … SELECT * FROM unnest(arrays)` [`ON CONFLICT DO NOTHING`]."""
+    from django.db import connection
+
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(names, row, strict=True))) for row in rows], ignore_conflicts=ignore_conflicts
+        )
+        return
+    fields = [model._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    arrays = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in fields)
+    # Plain values go to the driver as they are (aware datetimes, ids, text); JSON is prepared.
+    prepare = [
+        (lambda value, field=field: field.get_db_prep_save(value, connection))
+        if isinstance(field, models.JSONField)
+        else (lambda value: value if value is None or type(value) in (int, bool, str) else str(value))
+        if isinstance(field, (models.CharField, models.TextField))
+        else (lambda value: value)
+        for field in fields
+    ]
+    values = [[prep(row[i]) for row in rows] for i, prep in enumerate(prepare)]
+    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}){conflict}", values
+        )
+
+
+_ESCALATED_FIELDS = ("holder_unit", "status", "acceptance_due_at", "due_at", "current_due_at", "version")
+
+
+def _update_escalated_cases(petitions: list[Petition]) -> None:
+    """One UPDATE of the escalated cases' moving fields (what `_save` writes for each). On
+    PostgreSQL an `UPDATE … FROM unnest(arrays)`: `bulk_update`'s CASE per row and field costs
+    more Python than the rest of the chunk together."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        Petition.objects.bulk_update(petitions, list(_ESCALATED_FIELDS))
+        return
+    fields = [Petition._meta.get_field(name) for name in _ESCALATED_FIELDS]
+    columns = [(field.column, field.db_type(connection)) for field in fields]
+    assignments = ", ".join(f"{connection.ops.quote_name(column)} = v.{column}" for column, _type in columns)
+    arrays = ", ".join(f"%s::{db_type.split('(')[0]}[]" for _column, db_type in [("id", "bigint"), *columns])
+    names = ", ".join(["id", *(column for column, _type in columns)])
+    table = connection.ops.quote_name(Petition._meta.db_table)
+    values = [[petition.pk for petition in petitions]]
+    values += [[field.get_db_prep_save(getattr(p, field.attname), connection) for p in petitions] for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({names}) WHERE {table}.id = v.id",
+            values,
+        )
+
+
+# What the batch reads of a case (not its text, the complainant or the encrypted ID number).
+_BATCH_READS = (
+    "status", "current_due_at", "acceptance_due_at", "due_at", "version", "tracking_number", "region_code",
+    "complainant_phone", "intake_unit_id", "category", "holder_unit",
+)  # fmt: skip
+
+
+@transaction.atomic
+def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: EscalationCache | None = None) -> int:
+    """`petition_escalate` for many cases at once (the overdue sweep): the same rows, events
+    and notifications as the per-case service, written with one bulk statement each.
+
+    Claims the rows with `FOR UPDATE SKIP LOCKED` (a row another worker holds is left to it),
+    re-checks each case, then writes the misses, the escalations (checked under the lock
+    against the ones the case already has: the once-per-level constraint stays the
+    guarantee), the red notices, the lead moves, one UPDATE of the cases, the events and the
+    notifications, and queues one sending task for the chunk. Returns how many were escalated.
+    """
+    from django.urls import reverse
+    from django.utils import translation
+
+    from petitions import tasks
+
+    now = now or timezone.now()
+    cache = cache if cache is not None else EscalationCache()
+    petitions = list(
+        Petition.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("category", "holder_unit__region")
+        .only(*_BATCH_READS)
+        .filter(pk__in=list(petition_ids))
+        .order_by("pk")
+    )
+    due = []
+    for petition in petitions:
+        kind = _deadline_kind(petition)
+        if kind is not None and petition.current_due_at is not None and petition.current_due_at < now:
+            due.append((petition, kind, petition.current_due_at))
+    if not due:
+        return 0
+    ids = [petition.pk for petition, _kind, _missed in due]
+    reached: dict[int, set[str]] = {}
+    for petition_id, level in Escalation.objects.filter(petition_id__in=ids).values_list("petition_id", "level"):
+        reached.setdefault(petition_id, set()).add(level)
+    accused: dict[int, list[AccusedPerson]] = {}
+    confidential = [petition.pk for petition, _kind, _missed in due if petition.category.confidential]
+    if confidential:
+        for person in AccusedPerson.objects.filter(petition_id__in=confidential).order_by("pk"):
+            accused.setdefault(person.petition_id, []).append(person)
+
+    _insert_rows(
+        DeadlineMiss,
+        _MISS_COLUMNS,
+        [(petition.holder_unit_id, petition.pk, kind, missed, now) for petition, kind, missed in due],
+        ignore_conflicts=True,
+    )
+
+    cache.prime_targets(petition.holder_unit for petition, _kind, _missed in due if not petition.category.confidential)
+    up, red = [], []  # (petition, kind, missed, late, target or commission, escalation)
+    for petition, kind, missed in due:
+        late = petition.holder_unit
+        if petition.category.confidential:
+            target = cache.commission_above(late.region, accused.get(petition.pk, []))
+        else:
+            target = cache.escalation_target(late)
+        levels = reached.get(petition.pk, set())
+        if target is not None and target.region.level in levels:
+            target = None
+        if target is not None:
+            level, bucket = target.region.level, up
+        else:
+            target = cache.county_commission(petition)
+            if target is None or Escalation.Level.COMMISSION in levels:
+                continue
+            level, bucket = Escalation.Level.COMMISSION, red
+        escalation = Escalation(
+            petition=petition,
+            level=level,
+            kind=kind,
+            from_unit=late,
+            to_unit=target,
+            missed_due_at=missed,
+            created_at=now,
+        )
+        bucket.append((petition, kind, missed, late, target, escalation))
+    if not up and not red:
+        return 0
+    Escalation.objects.bulk_create([row[-1] for row in up + red])
+
+    notices = SupervisionNotice.objects.bulk_create(
+        [
+            SupervisionNotice(
+                petition=petition,
+                unit=commission,
+                severity=SupervisionNotice.Severity.RED,
+                text=_red_notice_text(late, kind, missed),
+                due_at=cache.deadline(now, settings.SUQIU_NOTICE_DAYS, DayType.WORKING),
+                created_at=now,
+            )
+            for petition, kind, missed, late, commission, _escalation in red
+        ]
+    )
+
+    # The lead moves to the centre above (as `_move_lead`): the active lead and any active
+    # part of the centre end, and the centre becomes the lead.
+    new_due = {}
+    if up:
+        targets = {petition.pk: target.pk for petition, _kind, _missed, _late, target, _esc in up}
+        ending = [
+            pk
+            for pk, petition_id, unit_id, role in Assignment.objects.filter(
+                petition_id__in=list(targets), active=True
+            ).values_list("pk", "petition_id", "unit_id", "role")
+            if role == Assignment.Role.LEAD or unit_id == targets[petition_id]
+        ]
+        if ending:
+            Assignment.objects.filter(pk__in=ending).update(active=False)
+        leads = []
+        for petition, kind, _missed, _late, target, _escalation in up:
+            category = petition.category
+            days = {
+                DeadlineKind.ACCEPTANCE: category.acceptance_days,
+                DeadlineKind.HANDLING: category.handling_days,
+                DeadlineKind.REVIEW: category.review_days,
+            }[kind]
+            due_at = new_due[petition.pk] = cache.deadline(now, days, category.day_type)
+            leads.append(
+                Assignment(
+                    petition=petition,
+                    unit=target,
+                    role=Assignment.Role.LEAD,
+                    due_at=None if kind == DeadlineKind.ACCEPTANCE else due_at,
+                    created_at=now,
+                )
+            )
+            petition.holder_unit = target
+            if kind == DeadlineKind.ACCEPTANCE:
+                petition.acceptance_due_at = due_at
+            elif kind == DeadlineKind.HANDLING:
+                petition.due_at = due_at
+                petition.status = Status.ACCEPTED
+            petition.current_due_at = due_at
+        Assignment.objects.bulk_create(leads)
+    for row in up + red:
+        row[0].version += 1
+    _update_escalated_cases([row[0] for row in up + red])
+
+    cache.prime_recipients(
+        [row[4] for row in up + red], [row[3] for row in up] + [row[4] for row in red]
+    )  # the centres' staff, the supervisors over the late units (and the commissions)
+    events, rows = [], []
+    sent_now = timezone.now()  # `notify` stamps red-notice notifications when made
+    with translation.override(settings.LANGUAGE_CODE):
+        for petition, kind, missed, late, target, escalation in up:
+            data = {
+                "level": escalation.level,
+                "kind": kind,
+                "missed_due_at": missed.isoformat(),
+                "due_at": new_due[petition.pk].isoformat(),
+            }
+            events.append((petition.pk, Verb.ESCALATED, None, None, late.pk, target.pk, "", False, data, now))
+            rows += _notification_rows(
+                cache,
+                NotificationRoute.Event.ESCALATED,
+                petition=petition,
+                unit=target,
+                region_of=late,
+                dedupe_key=f"escalation:{escalation.pk}",
+                now=now,
+                url=reverse("petitions:case", kwargs={"pk": petition.pk}),
+            )
+        for (petition, kind, missed, late, commission, escalation), notice in zip(red, notices, strict=True):
+            data = {
+                "level": escalation.level,
+                "kind": kind,
+                "missed_due_at": missed.isoformat(),
+                "notice": notice.pk,
+                "severity": notice.severity,
+            }
+            events.append((petition.pk, Verb.ESCALATED, None, None, late.pk, commission.pk, "", False, data, now))
+            rows += _notification_rows(
+                cache,
+                NotificationRoute.Event.RED_NOTICE,
+                petition=petition,
+                unit=commission,
+                dedupe_key=f"notice:{notice.pk}",
+                now=sent_now,
+                url=_notice_url(notice),
+            )
+    _insert_rows(PetitionEvent, _EVENT_COLUMNS, events)
+    if rows:
+        # The unique constraints make a second run insert nothing.
+        _insert_rows(Notification, _NOTIFICATION_COLUMNS, rows, ignore_conflicts=True)
+        if any(row[4] != NotificationRoute.Channel.IN_APP for row in rows):
+            unsent = list(
+                Notification.objects.filter(
+                    petition_id__in={row[2] for row in rows},
+                    dedupe_key__in={row[3] for row in rows},
+                    sent_at=None,
+                )
+                .exclude(channel=NotificationRoute.Channel.IN_APP)
+                .values_list("pk", flat=True)
+            )
+            if unsent:
+                tasks.send_notifications.delay_on_commit(unsent)
+    return len(up) + len(red)
 
 
 def remind_cutoff(now, stage: int):

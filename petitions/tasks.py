@@ -57,6 +57,29 @@ def sweep(candidates: QuerySet, act: Callable[[int], object], *, batch: int | No
                         done += 1
 
 
+# Rows the escalation sweep claims and escalates together, with one bulk statement per kind
+# of row (services.petitions_escalate_batch): a chunk stays locked well under a second.
+ESCALATION_CHUNK = 500
+
+
+def sweep_chunks(
+    candidates: QuerySet, act: Callable[[list[int]], int], *, batch: int | None = None, chunk: int = CLAIM_CHUNK
+) -> int:
+    """Like `sweep`, but `act(pks)` gets a chunk of candidate ids at once, in its own
+    transaction, and claims them itself (`select_for_update(skip_locked=True)`: rows another
+    worker holds are left to it). Returns the sum of what `act` returned."""
+    batch = batch or settings.SUQIU_JOB_BATCH_SIZE
+    done, last = 0, 0
+    while True:
+        ids = list(candidates.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return done
+        last = ids[-1]
+        for start in range(0, len(ids), chunk):
+            with transaction.atomic():
+                done += act(ids[start : start + chunk])
+
+
 def overdue_cases(now) -> QuerySet[Petition]:
     """Open cases past their current deadline, except those already red-noticed to the
     commission (the commission follows them up from there)."""
@@ -68,7 +91,13 @@ def overdue_cases(now) -> QuerySet[Petition]:
 def escalate_overdue() -> int:
     """Escalate every overdue case one level up (or red-notice it to the commission)."""
     now = timezone.now()
-    return sweep(overdue_cases(now), lambda pk: services.petition_escalate(petition_id=pk, now=now))
+    cache = services.EscalationCache()  # targets, deadlines and recipients, worked out once per sweep
+    return sweep_chunks(
+        overdue_cases(now),
+        lambda pks: services.petitions_escalate_batch(petition_ids=pks, now=now, cache=cache),
+        batch=max(settings.SUQIU_JOB_BATCH_SIZE, 4 * ESCALATION_CHUNK),
+        chunk=ESCALATION_CHUNK,
+    )
 
 
 @shared_task(acks_late=True)
@@ -151,3 +180,18 @@ def mark_unanswered_notices() -> int:
 def send_notification(notification_id: int) -> bool:
     """Send one SMS or e-mail notification (ids only in the payload); retried with backoff."""
     return services.notification_deliver(notification_id=notification_id)
+
+
+@shared_task(acks_late=True)
+def send_notifications(notification_ids: list[int]) -> int:
+    """Send a batch of SMS or e-mail notifications (one task per escalation chunk instead of
+    one per row). A row whose backend fails is handed to `send_notification`, which retries
+    it with backoff; the others are not held up. Returns how many were sent."""
+    sent = 0
+    for pk in notification_ids:
+        try:
+            sent += bool(services.notification_deliver(notification_id=pk))
+        except Exception:
+            logger.warning("notification %s failed; retrying it on its own", pk, exc_info=True)
+            send_notification.delay(pk)
+    return sent
