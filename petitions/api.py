@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api import StrictPageSize
-from petitions.filters import PetitionFilter
+from petitions.filters import PetitionFilter, list_rows
 from petitions.models import Category, Petition
 from petitions.selectors import events_for_user, petition_get_for_user, petition_list_for_user
 from petitions.serializers import (
@@ -116,6 +116,14 @@ _VERB_RESPONSES = {
 }
 
 
+def _in_hand(petition: Petition, name: str, objects) -> None:
+    """Fill the case's prefetch cache of relation `name` with `objects` (as a prefetch would)."""
+    related = getattr(petition, name).all()  # lazy: no query
+    related._result_cache = list(objects)
+    related._prefetch_done = True
+    petition.__dict__.setdefault("_prefetched_objects_cache", {})[name] = related
+
+
 def _verb(summary: str, request, description: str = ""):
     """The schema of one workflow verb: its input, and the case or an error back."""
     return extend_schema(
@@ -166,7 +174,8 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the types
             return Petition.objects.none()
-        return petition_list_for_user(self.request.user)
+        cases = petition_list_for_user(self.request.user)
+        return list_rows(cases) if self.action == "list" else cases
 
     # --- Reading -----------------------------------------------------------------------------
 
@@ -198,9 +207,14 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = RegisterInput(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         registration = petition_register(actor=request.user, **serializer.validated_data)
-        # The case as registered, its relations already attached: no second read of the row.
+        # The case as registered, its relations already attached: no second read of the row,
+        # and its lead assignment, accused and attachments are the ones just written. A new
+        # case has no extension request.
         petition = registration.petition
-        prefetch_related_objects([petition], "assignments__unit", "attachments")
+        _in_hand(petition, "assignments", [registration.assignment] if registration.assignment else [])
+        _in_hand(petition, "accused", registration.accused)
+        _in_hand(petition, "attachments", registration.attachments)
+        petition._pending_extension = None
         context = {**self.get_serializer_context(), "query_code": registration.query_code}
         response = Response(RegistrationSerializer(petition, context=context).data, status=status.HTTP_201_CREATED)
         # The query code is a secret: no cache, no proxy and no browser history keeps it.

@@ -6,7 +6,11 @@ unit, how many days) is the service's, which answers in the same error shape.
 
 from __future__ import annotations
 
+import copy
+
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -151,7 +155,8 @@ class RegisterInput(serializers.Serializer):
     )
     region = serializers.SlugRelatedField(
         slug_field="code",
-        queryset=Region.objects.all(),
+        # The township comes with the village: registration routes the case to its centre.
+        queryset=Region.objects.select_related("parent"),
         help_text=_("The 12-digit code of the village (community) where it happened."),
     )
     title = serializers.CharField(max_length=120)
@@ -223,6 +228,51 @@ class PetitionRowSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+    def to_representation(self, petition: Petition) -> dict:
+        """The declared fields, built directly: the labels, the clock and the date format are
+        worked out once per page (a list reuses this serializer for every row), not per row
+        and per field through DRF's generic machinery. Same keys, in the order of
+        `Meta.fields`, and the values DRF gives them: a field added there is added here."""
+        page = self._page()
+        category, region, unit = petition.category, petition.region, petition.holder_unit
+        due = petition.current_due_at
+        return {
+            "id": petition.pk,
+            "tracking_number": petition.tracking_number,
+            "status": petition.status,
+            "status_label": page.status_labels.get(petition.status, petition.status),
+            "channel": petition.channel,
+            "channel_label": page.channel_labels.get(petition.channel, petition.channel),
+            "category": None if category is None else {"code": category.code, "name": category.name},
+            "region": None if region is None else {"code": region.code, "name": region.name},
+            "holder_unit": None if unit is None else {"id": unit.pk, "name": unit.name},
+            "title": petition.title,
+            "created_at": page.datetime(petition.created_at),
+            "current_due_at": None if due is None else page.datetime(due),
+            "overdue": due is not None and due < page.now,
+            "version": petition.version,
+        }
+
+    def _page(self) -> _RowPage:
+        language = get_language()
+        page = getattr(self, "_row_page", None)
+        if page is None or page.language != language:
+            page = self._row_page = _RowPage(language)
+        return page
+
+
+class _RowPage:
+    """What every row of one page shares: the choice labels in the active language, the
+    time the page is read at (what `Petition.is_overdue` compares with) and the date format."""
+
+    def __init__(self, language: str | None) -> None:
+        self.language = language
+        self.status_labels = {value: str(label) for value, label in Petition._meta.get_field("status").flatchoices}
+        self.channel_labels = {value: str(label) for value, label in Petition._meta.get_field("channel").flatchoices}
+        self.now = timezone.now()
+        field = serializers.DateTimeField()
+        self.datetime = field.to_representation
 
 
 class PartSerializer(serializers.ModelSerializer):
@@ -423,8 +473,25 @@ class RegistrationSerializer(PetitionDetailSerializer):
         fields = [*PetitionDetailSerializer.Meta.fields, "query_code"]
         read_only_fields = fields
 
+    def get_fields(self):
+        # The same fields for every answer: the model is introspected once per process, and
+        # each answer gets its own copy (as DRF copies declared fields).
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return copy.deepcopy(built)
+
     def get_query_code(self, petition: Petition) -> str:
         return self.context["query_code"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_accused(self, petition: Petition) -> list[dict]:
+        # The people just named, when the caller put them in hand (`api` create): no read back.
+        in_hand = getattr(petition, "_prefetched_objects_cache", {}).get("accused")
+        if in_hand is None or self._confidential(petition):
+            return super().get_accused(petition)
+        return [{"name": p.name, "post": p.post, "unit": p.unit.name if p.unit_id else ""} for p in in_hand]
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -15,15 +15,17 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.errors import Refused
 from petitions import services
-from petitions.filters import PetitionFilter
+from petitions.filters import PetitionFilter, list_rows
 from petitions.forms import (
     ActionForm,
     AssignForm,
@@ -44,7 +46,7 @@ from petitions.forms import (
     intake_villages,
 )
 from petitions.masking import mask_id_number, mask_phone
-from petitions.models import ExtensionRequest, Petition
+from petitions.models import OPEN_STATUSES, ExtensionRequest, Petition
 from petitions.selectors import (
     allowed_actions,
     can_issue_notice,
@@ -150,15 +152,78 @@ def _checkboxes(field: forms.Field) -> None:
     field.widget.choices = field.choices
 
 
+# The filter form's choice widgets, rendered. Django builds every option (its attributes,
+# label and sub-templates) on each render, about 1 ms a field; the HTML depends only on the
+# key below, so each process keeps the last few hundred renderings. The choices are read on
+# every request and are part of the key: a new or renamed category shows at once.
+_RENDERED_CHOICES: dict[tuple, str] = {}
+_RENDERED_CHOICES_MAX = 256
+
+
+def _render_choices_once(widget: forms.ChoiceWidget) -> None:
+    render = widget.render
+
+    def render_once(name, value, attrs=None, renderer=None):
+        # Read once (a model field's choices are a query); not list(): it would COUNT them first.
+        widget.choices = choices = [choice for choice in widget.choices]  # noqa: C416
+        if any(isinstance(label, (list, tuple)) for _value, label in choices):
+            return render(name, value, attrs, renderer)  # option groups: no key for them
+        key = (
+            type(widget),
+            type(renderer),
+            name,
+            get_language(),
+            widget.is_required,
+            repr(widget.format_value(value)),
+            tuple(sorted((k, type(v).__name__, str(v)) for k, v in {**widget.attrs, **(attrs or {})}.items())),
+            tuple((str(option), str(label)) for option, label in choices),
+        )
+        html = _RENDERED_CHOICES.get(key)
+        if html is None:
+            html = render(name, value, attrs, renderer)
+            if len(_RENDERED_CHOICES) >= _RENDERED_CHOICES_MAX:
+                _RENDERED_CHOICES.clear()
+            _RENDERED_CHOICES[key] = html
+        return html
+
+    widget.render = render_once
+
+
+_PK_PLACEHOLDER = 987654321987
+
+
+def _case_rows(cases: list[Petition]) -> list[Petition]:
+    """What each row of the case list shows, worked out once per page rather than by the
+    template per row and per cell: the case's link, the status and channel labels in the
+    active language, whether it is overdue (an open case past its deadline), and its dates
+    as the day in the active time zone."""
+    status_labels = {value: str(label) for value, label in Petition._meta.get_field("status").flatchoices}
+    channel_labels = {value: str(label) for value, label in Petition._meta.get_field("channel").flatchoices}
+    now = timezone.now()
+    # One reverse() for the page: the case link with a placeholder key, filled in per row.
+    link = reverse("petitions:case", args=[_PK_PLACEHOLDER])
+    for p in cases:
+        p.url = link.replace(str(_PK_PLACEHOLDER), str(p.pk))
+        p.status_label = status_labels.get(p.status, p.status)
+        p.channel_label = channel_labels.get(p.channel, p.channel)
+        p.category_name = p.category.name
+        p.late = p.status in OPEN_STATUSES and p.current_due_at is not None and p.current_due_at < now
+        p.created_day = timezone.localdate(p.created_at).isoformat()
+        p.due_day = timezone.localdate(p.current_due_at).isoformat() if p.current_due_at else "—"
+    return cases
+
+
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    filterset = PetitionFilter(request.GET, queryset=petition_list_for_user(request.user))
+    filterset = PetitionFilter(request.GET, queryset=list_rows(petition_list_for_user(request.user)))
     for name in ("status", "channel"):
         _checkboxes(filterset.form.fields[name])
     for name in ("created_after", "created_before"):
         filterset.form.fields[name].widget.input_type = "date"
     for name in ("overdue", "open"):
         filterset.form.fields[name].widget.choices = [("unknown", _("any")), ("true", _("yes")), ("false", _("no"))]
+    for name in ("status", "channel", "category", "overdue", "open"):
+        _render_choices_once(filterset.form.fields[name].widget)
     try:
         page = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
     except ValueError:
@@ -168,7 +233,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     rows = list(filterset.qs[offset : offset + PAGE_SIZE + 1])
     context = {
         "filter": filterset,
-        "cases": rows[:PAGE_SIZE],
+        "cases": _case_rows(rows[:PAGE_SIZE]),
         "page": page,
         "has_previous": page > 1,
         "has_next": len(rows) > PAGE_SIZE and page < MAX_PAGE,

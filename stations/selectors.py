@@ -98,6 +98,9 @@ def scope_for(user: User) -> Scope:
     cached = getattr(user, "_suqiu_scope", None)
     if cached is not None:
         return cached
+    # The active units the user has roles in, with their regions, read by the same query
+    # (`intake_units_of` answers from them).
+    units: dict[int, Unit] = {}
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         scope = NOTHING
     elif user.is_superuser:
@@ -109,6 +112,7 @@ def scope_for(user: User) -> Scope:
         commissions: dict[int, str] = {}
         for membership in memberships_of(user):
             prefix = membership.unit.region.prefix
+            units[membership.unit_id] = membership.unit
             regions.append(prefix)
             unit_roles.setdefault(membership.unit_id, set()).add(str(membership.role))
             if membership.role in CASE_ROLES_BY_UNIT:
@@ -131,6 +135,7 @@ def scope_for(user: User) -> Scope:
             commission_prefixes=commissions,
         )
     user._suqiu_scope = scope
+    user._suqiu_units = units
     return scope
 
 
@@ -165,6 +170,11 @@ def intake_units_of(user: User) -> list[Unit]:
     """The intake units (centres and stations) where the user may register cases."""
     scope = scope_for(user)
     ids = [unit for unit, roles in scope.unit_roles.items() if roles & {Role.CLERK, Role.HANDLER}]
+    units = getattr(user, "_suqiu_units", None)
+    if units is not None and all(pk in units for pk in ids):
+        # Loaded with the scope (the same active units and regions): no second query.
+        desks = [units[pk] for pk in ids if units[pk].kind == Unit.Kind.INTAKE and units[pk].is_active]
+        return sorted(desks, key=lambda unit: (unit.region.code, unit.kind, unit.name, unit.pk))
     return list(Unit.objects.filter(pk__in=ids, kind=Unit.Kind.INTAKE, is_active=True).select_related("region"))
 
 
