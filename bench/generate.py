@@ -428,6 +428,21 @@ def _assignments_and_events(cur) -> None:
     )
 
 
+# The monthly per-county marginals (`grievances.MonthlyCountyStat`) summed from the daily
+# rollup, as `grievances.statistics.monthly_rows` computes them; does nothing when the table has
+# rows, so the runner can run it on a database generated before the table existed.
+MONTHLY_FILL_SQL = """
+    INSERT INTO grievances_monthlycountystat (month, region_code, dimension, value, cases, answered, on_time, repeats)
+      SELECT date_trunc('month', date)::date, substr(region_code, 1, 6) || '000000', cell.dimension, cell.value,
+             sum(cases), sum(answered), sum(on_time), sum(repeats)
+      FROM grievances_dailystat
+      CROSS JOIN LATERAL (VALUES ('level', level), ('category', category_id::text), ('channel', channel),
+                                 ('status', status), ('satisfaction', satisfaction)) AS cell (dimension, value)
+      WHERE NOT EXISTS (SELECT 1 FROM grievances_monthlycountystat)
+      GROUP BY 1, 2, 3, 4
+"""
+
+
 def _rollup(cur) -> None:
     """The statistics rollup of every past day, exactly what `grievances.tasks.rollup_day`
     writes (`statistics.rollup_rows`), in one grouped query."""
@@ -450,3 +465,4 @@ def _rollup(cur) -> None:
           SELECT date, now(), sum(cases) FROM grievances_dailystat GROUP BY date;
         """,
     )
+    _run(cur, "monthly statistics rollup", MONTHLY_FILL_SQL)

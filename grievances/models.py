@@ -71,3 +71,37 @@ class DailyStatDay(models.Model):
 
     def __str__(self) -> str:
         return self.date.isoformat()
+
+
+class MonthlyCountyStat(models.Model):
+    """One marginal of the monthly rollup (月度县级统计): the cases registered in one calendar
+    month in one county with one value of one dimension (level, category, channel, status or
+    satisfaction), summed from `DailyStat`. Statistics of a city, the province or everything
+    read these for the whole months the daily rollup covers: every case counts once in each
+    dimension, so a county's month is a few dozen rows whatever its cases (a province's year
+    is tens of thousands of rows, not hundreds of thousands of daily cells). Rebuilt from
+    `DailyStat` whenever a day of the month is rolled up, in the same transaction."""
+
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    region_code = models.CharField(_("county code"), max_length=12)
+    dimension = models.CharField(_("dimension"), max_length=12)
+    value = models.CharField(_("value"), max_length=20, blank=True)
+    cases = models.PositiveIntegerField(_("cases"), default=0)
+    answered = models.PositiveIntegerField(_("answered"), default=0)
+    on_time = models.PositiveIntegerField(_("answered on time"), default=0)
+    repeats = models.PositiveIntegerField(_("repeat petitions"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly county statistic")
+        verbose_name_plural = _("monthly county statistics")
+        # The unique constraint's index (month, region code, …) serves the reads.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "region_code", "dimension", "value"],
+                name="monthlystat_cell_unique",
+                violation_error_message=_("This month's cell is already rolled up."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.region_code} {self.dimension}={self.value} {self.cases}"

@@ -9,9 +9,12 @@ Who sees what (DESIGN.md §4), from `stations.selectors.scope_for`:
 - desk staff (clerks, handlers): the cases their units took in or hold or held.
 
 Where the figures come from (DESIGN.md §10): the days the nightly rollup has covered are
-read from `DailyStat` (a few grouped queries whatever the number of cases); every other day
-of the period (today, and any day not rolled up yet) is counted live from the case table
-through the `created_at` index. Desk staff's figures depend on units, which the rollup does
+read from `DailyStat` (a few grouped queries whatever the number of cases) — for a city, the
+province or everything (and no category asked for), the months lying wholly in the period
+(the current month up to yesterday included) are read from the coarser `MonthlyCountyStat`
+instead (per county, month and one dimension at a time), and only the partial months at the
+edges from `DailyStat`; every other day of the period (today, and any day not rolled up
+yet) is counted live from the case table through the `created_at` index. Desk staff's figures depend on units, which the rollup does
 not keep, so theirs are always live (a unit's cases are few).
 
 Definitions:
@@ -35,12 +38,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
-from grievances.models import DailyStat, DailyStatDay
+from grievances.models import DailyStat, DailyStatDay, MonthlyCountyStat
 from petitions.models import OPEN_STATUSES, Category, Channel, Petition, Satisfaction, Status
 from petitions.selectors import petitions_visible_to
 from stations import codes
@@ -49,6 +52,9 @@ from stations.selectors import Scope, scope_for, within_q
 
 LEVELS = ("county", "township", "village")
 DIMENSIONS = ("level", "category_id", "channel", "status", "satisfaction")
+COUNTY_LENGTH = codes.PREFIX_LENGTH["county"]
+# The regions whose statistics read the monthly per-county rollup (None: everything seen).
+MONTHLY_LEVELS = (Region.Level.PROVINCE, Region.Level.CITY)
 
 
 def has_stats_rights(user: User) -> bool:
@@ -111,6 +117,34 @@ def _ranges(days: list[date]) -> list[tuple[date, date]]:
         else:
             out.append((day, day))
     return out
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    """The first and last day of `day`'s calendar month."""
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def _uses_monthly(scope: Scope, region: Region | None) -> bool:
+    """Whether the monthly per-county cells can answer: the region is above county level
+    (or everything the user sees) and every subtree the user watches is a county or wider."""
+    if region is not None and region.level not in MONTHLY_LEVELS:
+        return False
+    return scope.everything or all(len(prefix) <= COUNTY_LENGTH for prefix in scope.stats_prefixes)
+
+
+def _monthly_months(rolled: list[date], date_from: date, date_to: date, today: date) -> list[date]:
+    """The months (first days) whose monthly rows the period may read instead of daily ones:
+    those with every rolled-up day in the period. A month's monthly rows sum all its daily
+    cells, that is its rolled-up days, which all lie before today; so a month qualifies when
+    it starts in the period and either ends in it or the period runs to yesterday or later
+    (the current month so far). Its days not rolled up are still counted live."""
+    months = sorted({day.replace(day=1) for day in rolled})
+    runs_to_yesterday = date_to >= today - timedelta(days=1)
+    return [
+        month for month in months if month >= date_from and (runs_to_yesterday or month_bounds(month)[1] <= date_to)
+    ]
 
 
 def answered_q() -> Q:
@@ -181,9 +215,12 @@ def summary_for(
     date_from: date,
     date_to: date,
     category: Category | None = None,
+    monthly: bool = True,
 ) -> Summary:
     """The statistic of the cases registered from `date_from` to `date_to` (inclusive) in
-    `region`'s subtree (or everything the user sees), in a fixed number of queries."""
+    `region`'s subtree (or everything the user sees), in a fixed number of queries.
+
+    `monthly=False` reads rolled-up days from the daily cells only (the same figures)."""
     scope = scope_for(user)
     summary = Summary(region=region, date_from=date_from, date_to=date_to)
     counts: dict[str, Counter] = defaultdict(Counter)
@@ -207,6 +244,20 @@ def summary_for(
         if date_from + timedelta(days=n) not in rolled_set
     ]
     summary.live_days = len(live_days)
+
+    whole_months = []
+    if monthly and category is None and _uses_monthly(scope, region):
+        whole_months = _monthly_months(rolled, date_from, date_to, today)
+        in_months = set(whole_months)
+        rolled = [day for day in rolled if day.replace(day=1) not in in_months]
+
+    if whole_months:
+        marginals = MonthlyCountyStat.objects.filter(month__in=whole_months)
+        if not scope.everything:
+            marginals = marginals.filter(within_q("region_code", scope.stats_prefixes))
+        if region is not None:
+            marginals = marginals.filter(within_q("region_code", [region.prefix]))
+        _fold_marginals(summary, marginals, child_length, counts, months, children, category_codes)
 
     if rolled:
         stats = DailyStat.objects.filter(
@@ -255,11 +306,17 @@ def summary_for(
             "on_time": Count("id", filter=on_time_q()),
             "repeats": Count("id", filter=Q(repeat_of__isnull=False)),
         }
-        _fold(summary, cases.values(*DIMENSIONS).annotate(**live).order_by(), counts, category_codes)
         tz = timezone.get_current_timezone()
-        for row in cases.annotate(month=TruncMonth("created_at", tzinfo=tz)).values("month").annotate(n=Count("id")):
-            months[row["month"].strftime("%Y-%m")] += row["n"]
-        if child_length:
+        if connection.vendor == "postgresql":
+            # The three groupings of today's cases in one scan, as for the rollup cells.
+            _fold_live_once(summary, cases, child_length, counts, months, children, category_codes)
+        else:
+            _fold(summary, cases.values(*DIMENSIONS).annotate(**live).order_by(), counts, category_codes)
+            for row in (
+                cases.annotate(month=TruncMonth("created_at", tzinfo=tz)).values("month").annotate(n=Count("id"))
+            ):
+                months[row["month"].strftime("%Y-%m")] += row["n"]
+        if child_length and connection.vendor != "postgresql":
             for row in (
                 cases.annotate(child=Substr("region_code", 1, child_length))
                 .values("child")
@@ -280,6 +337,49 @@ def summary_for(
     if child_length:
         summary.by_child_region = _child_rows(region, child_length, children)
     return summary
+
+
+# The dimensions of the monthly marginals, and the `_fold` counter each feeds.
+MARGINALS = {
+    "level": "level",
+    "category": "category",
+    "channel": "channel",
+    "status": "status",
+    "satisfaction": "satisfaction",
+}
+
+
+def _fold_marginals(
+    summary: Summary,
+    marginals: QuerySet[MonthlyCountyStat],
+    child_length: int | None,
+    counts: dict,
+    months: Counter,
+    children: Counter,
+    category_codes: dict[int, str],
+) -> None:
+    """Add the monthly marginals (one grouped query): every case counts once in each
+    dimension, so the totals, the months and the child regions come from one of them."""
+    child = Substr("region_code", 1, child_length) if child_length else Value("")
+    rows = (
+        marginals.annotate(child=child)
+        .values("month", "child", "dimension", "value")
+        .annotate(n=Sum("cases"), s_answered=Sum("answered"), s_on_time=Sum("on_time"), s_repeats=Sum("repeats"))
+        .order_by()
+    )
+    for row in rows:
+        n = row["n"] or 0
+        if row["dimension"] == "category":
+            counts["category"][category_codes.get(int(row["value"]), "?")] += n
+            summary.total += n
+            summary.answered += row["s_answered"] or 0
+            summary.on_time += row["s_on_time"] or 0
+            summary.repeats += row["s_repeats"] or 0
+            months[row["month"].strftime("%Y-%m")] += n
+            if child_length:
+                children[row["child"]] += n
+        else:
+            counts[MARGINALS[row["dimension"]]][row["value"]] += n
 
 
 def _fold_rollup_once(
@@ -330,6 +430,65 @@ def _fold_rollup_once(
                 months[month.strftime("%Y-%m")] += n or 0
             else:
                 children[prefix] += n or 0
+    _fold(summary, rows, counts, category_codes)
+
+
+def _fold_live_once(
+    summary: Summary,
+    cases: QuerySet[Petition],
+    child_length: int | None,
+    counts: dict,
+    months: Counter,
+    children: Counter,
+    category_codes: dict[int, str],
+) -> None:
+    """The three groupings of the cases counted live (the five dimensions, the month, the
+    child region) in one scan with GROUPING SETS (PostgreSQL): the same figures as the three
+    grouped queries of the generic path."""
+    flag = {"default": Value(0), "output_field": IntegerField()}
+    inner, params = (
+        cases.annotate(
+            s_month=TruncMonth("created_at", tzinfo=timezone.get_current_timezone()),
+            s_child=Substr("region_code", 1, child_length) if child_length else Value(""),
+            s_answered=Case(When(answered_q(), then=Value(1)), **flag),
+            s_on_time=Case(When(on_time_q(), then=Value(1)), **flag),
+            s_repeat=Case(When(repeat_of__isnull=False, then=Value(1)), **flag),
+        )
+        .values(*DIMENSIONS, "s_month", "s_child", "s_answered", "s_on_time", "s_repeat")
+        .order_by()
+        .query.sql_with_params()
+    )
+    dims = ", ".join(DIMENSIONS)
+    sets = f"({dims}), (s_month)" + (", (s_child)" if child_length else "")
+    sql = f"""
+        SELECT {dims}, s_month, {"s_child" if child_length else "NULL"}, GROUPING({dims}) AS g_dims,
+               GROUPING(s_month) AS g_month,
+               count(*), sum(s_answered), sum(s_on_time), sum(s_repeat)
+        FROM ({inner}) s
+        GROUP BY GROUPING SETS ({sets})
+    """
+    rows = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for level, category_id, channel, status, satisfaction, month, prefix, g_dims, g_month, n, *rest in cursor:
+            if g_dims == 0:
+                rows.append(
+                    {
+                        "level": level,
+                        "category_id": category_id,
+                        "channel": channel,
+                        "status": status,
+                        "satisfaction": satisfaction,
+                        "n": n,
+                        "answered": rest[0],
+                        "on_time": rest[1],
+                        "repeats": rest[2],
+                    }
+                )
+            elif g_month == 0:
+                months[month.strftime("%Y-%m")] += n
+            else:
+                children[prefix] += n
     _fold(summary, rows, counts, category_codes)
 
 
@@ -399,3 +558,34 @@ def rollup_rows(day: date) -> list[DailyStat]:
         )
         for row in rows
     ]
+
+
+def monthly_rows(month: date) -> list[MonthlyCountyStat]:
+    """The monthly per-county marginals of `month`'s calendar month, summed from its
+    `DailyStat` cells (one grouped query per dimension)."""
+    first, last = month_bounds(month)
+    cells = DailyStat.objects.filter(date__gte=first, date__lte=last).annotate(
+        county=Substr("region_code", 1, COUNTY_LENGTH)
+    )
+    out = []
+    for dimension in MARGINALS:
+        column = "category_id" if dimension == "category" else dimension
+        rows = (
+            cells.values("county", column)
+            .annotate(n=Sum("cases"), s_answered=Sum("answered"), s_on_time=Sum("on_time"), s_repeats=Sum("repeats"))
+            .order_by()
+        )
+        out += [
+            MonthlyCountyStat(
+                month=first,
+                region_code=codes.pad(row["county"]),
+                dimension=dimension,
+                value=str(row[column]),
+                cases=row["n"],
+                answered=row["s_answered"],
+                on_time=row["s_on_time"],
+                repeats=row["s_repeats"],
+            )
+            for row in rows
+        ]
+    return out
