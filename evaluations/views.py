@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -45,6 +44,8 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(selectors.public_campaigns(), pk=pk)
     participants = list(selectors.participants_with_commitments(campaign))
     if campaign.state == Campaign.State.OPEN:
+        import segno  # only here: 9 MB a web worker need not hold until a QR code is drawn
+
         for participant in participants:
             url = request.build_absolute_uri(reverse("evaluations:questionnaire", args=[campaign.pk, participant.pk]))
             participant.qr_svg = segno.make(url, error="m").svg_inline(scale=3)

@@ -8,7 +8,6 @@ query code, or the private link's token.
 
 from __future__ import annotations
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -148,6 +147,8 @@ def villages(request: HttpRequest) -> HttpResponse:
 
 def _qr_svg(url: str) -> str:
     """The lookup link as an inline SVG QR code (segno: pure Python, nothing fetched)."""
+    import segno  # only here: 9 MB a web worker need not hold until a QR code is drawn
+
     return segno.make(url, error="m").svg_inline(scale=4, border=2, dark="#1f2328")
 
 

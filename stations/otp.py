@@ -16,7 +16,6 @@ import logging
 from base64 import b32encode
 from urllib.parse import urlencode
 
-import segno
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -107,6 +106,8 @@ def device_secret(device: TOTPDevice) -> str:
 
 def device_qr_svg(device: TOTPDevice) -> str:
     """The otpauth:// link as an inline SVG QR code (segno: pure Python, nothing fetched)."""
+    import segno  # only here: 9 MB a web worker need not hold until a QR code is drawn
+
     return segno.make(device.config_url, error="m").svg_inline(scale=4, border=2, dark="#1f2328")
 
 
