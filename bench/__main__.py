@@ -263,11 +263,13 @@ def preflight(path: str, extra: dict) -> None:
         raise RuntimeError(f"GET {path} answered {status}, not 200: the workload would measure the wrong page")
 
 
-def workloads(fx: dict, client, *, runs: int, seconds: int) -> dict:
+def workloads(fx: dict, client, *, runs: int, seconds: int, only: frozenset = frozenset()) -> dict:
     tokens = fx["tokens"]
     results = {}
 
     def go(key: str, label: str, script: str, path: str, connections: int, extra: dict) -> None:
+        if only and key.split("_")[0] not in only:
+            return
         if script == "get.lua":
             preflight(path, extra)
         client(script, path, connections=connections, seconds=2, extra_env=extra)  # warm-up
@@ -579,9 +581,11 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {}
     server.start()
     try:
-        results = workloads(fx, client, runs=args.runs, seconds=args.seconds) if not only or only - {"w4"} else {}
-        if only:
-            results = {k: v for k, v in results.items() if k.split("_")[0] in only}
+        results = (
+            workloads(fx, client, runs=args.runs, seconds=args.seconds, only=frozenset(only))
+            if not only or only - {"w4"}
+            else {}
+        )
         results["w6_worker_memory"] = server.worker_memory()
         log(f"W6: worker peak RSS {results['w6_worker_memory']['peak_mib']:.1f} MiB")
     finally:
