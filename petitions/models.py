@@ -283,6 +283,9 @@ class Petition(models.Model):
             models.Index(fields=["complainant_phone"], name="petition_phone"),
             models.Index(fields=["complainant_id_digest"], name="petition_id_digest"),
             models.Index(fields=["created_at"], name="petition_created"),
+            # A region's cases of a period (the live "today" of the statistics): one range of
+            # the subtree, not every county's cases of that day.
+            models.Index(fields=["region_code", "created_at"], name="petition_region_created"),
         ]
         constraints = [
             models.CheckConstraint(
