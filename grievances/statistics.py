@@ -408,29 +408,7 @@ def _fold_rollup_once(
         FROM (SELECT s0.*, date_trunc('month', s0.date)::date AS month, {child} AS child FROM ({inner}) s0) s
         GROUP BY GROUPING SETS ({sets})
     """
-    rows = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for level, category_id, channel, status, satisfaction, month, prefix, g_dims, g_month, n, *rest in cursor:
-            if g_dims == 0:
-                rows.append(
-                    {
-                        "level": level,
-                        "category_id": category_id,
-                        "channel": channel,
-                        "status": status,
-                        "satisfaction": satisfaction,
-                        "n": n,
-                        "answered": rest[0],
-                        "on_time": rest[1],
-                        "repeats": rest[2],
-                    }
-                )
-            elif g_month == 0:
-                months[month.strftime("%Y-%m")] += n or 0
-            else:
-                children[prefix] += n or 0
-    _fold(summary, rows, counts, category_codes)
+    _fold_grouping_sets(summary, sql, params, counts, months, children, category_codes)
 
 
 def _fold_live_once(
@@ -467,6 +445,20 @@ def _fold_live_once(
         FROM ({inner}) s
         GROUP BY GROUPING SETS ({sets})
     """
+    _fold_grouping_sets(summary, sql, params, counts, months, children, category_codes)
+
+
+def _fold_grouping_sets(
+    summary: Summary,
+    sql: str,
+    params,
+    counts: dict,
+    months: Counter,
+    children: Counter,
+    category_codes: dict[int, str],
+) -> None:
+    """Read the rows of a GROUPING SETS query over (the five dimensions), (month), (child):
+    the dimension rows fold into the summary, the others count by month and child region."""
     rows = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -486,9 +478,9 @@ def _fold_live_once(
                     }
                 )
             elif g_month == 0:
-                months[month.strftime("%Y-%m")] += n
+                months[month.strftime("%Y-%m")] += n or 0
             else:
-                children[prefix] += n
+                children[prefix] += n or 0
     _fold(summary, rows, counts, category_codes)
 
 
