@@ -210,17 +210,31 @@ OPEN_STATUSES = (Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.
 class Petition(models.Model):
     """One grievance case (诉求件 / 信访件), from registration to closure."""
 
-    tracking_number = models.CharField(_("tracking number"), max_length=20, unique=True, editable=False)
+    # Unique by the constraint below (an exact-match index: no pattern index, nothing searches by prefix).
+    tracking_number = models.CharField(_("tracking number"), max_length=20, editable=False)
     # HMAC of the query code printed on the receipt; the code itself is never stored.
     query_code_hash = models.CharField(max_length=64, editable=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="+")
-    region = models.ForeignKey("stations.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+")
+    # Foreign keys without an index of their own where a composite index starts with them or no
+    # query filters by them alone (a deletion's PROTECT check is the only reader): every index
+    # costs each registration and each escalation's non-HOT update (bench/README.md).
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    region = models.ForeignKey(
+        "stations.Region", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     # The village code, copied from `region`: "every case under this township" is one range.
     region_code = models.CharField(max_length=12, editable=False)
     level = models.CharField(_("level registered at"), max_length=10, editable=False)
     intake_unit = models.ForeignKey(
-        Unit, verbose_name=_("intake unit"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        Unit,
+        verbose_name=_("intake unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        db_index=False,  # petition_intake starts with it
     )
     holder_unit = models.ForeignKey(
         Unit,
@@ -228,9 +242,10 @@ class Petition(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The unit that must act on the case now (the lead unit once assigned)."),
+        db_index=False,  # petition_holder_queue starts with it
     )
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED)
 
@@ -265,7 +280,13 @@ class Petition(models.Model):
     review_count = models.PositiveSmallIntegerField(_("reviews"), default=0)
 
     repeat_of = models.ForeignKey(
-        "self", verbose_name=_("repeat of"), on_delete=models.PROTECT, related_name="repeats", null=True, blank=True
+        "self",
+        verbose_name=_("repeat of"),
+        on_delete=models.PROTECT,
+        related_name="repeats",
+        null=True,
+        blank=True,
+        db_index=False,  # petition_repeats: only the few repeats are indexed
     )
     repeat_count = models.PositiveIntegerField(_("repeat petitions"), default=0)
     level_skipping = models.BooleanField(_("level-skipping"), default=False)
@@ -286,8 +307,10 @@ class Petition(models.Model):
             # A region's cases of a period (the live "today" of the statistics): one range of
             # the subtree, not every county's cases of that day.
             models.Index(fields=["region_code", "created_at"], name="petition_region_created"),
+            models.Index(fields=["repeat_of"], name="petition_repeats", condition=models.Q(repeat_of__isnull=False)),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["tracking_number"], name="petition_tracking_number_unique"),
             models.CheckConstraint(
                 condition=models.Q(status__in=[s.value for s in Status]),
                 name="petition_status_valid",
@@ -321,7 +344,9 @@ class Assignment(models.Model):
         CO = "co", _("co-handling unit")
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="assignments")
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # assignment_unit_active starts with it
     role = models.CharField(_("part"), max_length=4, choices=Role.choices)
     active = models.BooleanField(_("active"), default=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
@@ -425,7 +450,8 @@ class PetitionEvent(models.Model):
         REVEALED = "revealed", _("reporter's identity revealed")
         DISPOSED = "disposed", _("disposition recorded")
 
-    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="events")
+    # event_petition_time starts with the case: no index of its own.
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="events", db_index=False)
     verb = models.CharField(_("what"), max_length=24, choices=Verb.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -436,9 +462,15 @@ class PetitionEvent(models.Model):
         related_name="+",
         help_text=_("Empty when the system or the resident acted."),
     )
-    actor_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    from_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    to_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Nothing looks events up by unit (a unit's record is built from the cases): no index, only
+    # the PROTECT check of a unit's deletion reads them, and a unit with cases cannot go anyway.
+    actor_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    from_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    to_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
     note = models.TextField(_("note"), blank=True)
     public = models.BooleanField(_("shown to the resident"), default=False)
     data = models.JSONField(default=dict, blank=True)
@@ -511,7 +543,8 @@ class Escalation(models.Model):
         COUNTY = "county", _("county intake centre")
         COMMISSION = "commission", _("commission (red supervision notice)")
 
-    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="escalations")
+    # escalation_once_per_level starts with the case: no index of its own.
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="escalations", db_index=False)
     level = models.CharField(_("level"), max_length=12, choices=Level.choices)
     kind = models.CharField(_("deadline missed"), max_length=12, choices=DeadlineKind.choices)
     from_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
@@ -538,7 +571,9 @@ class Escalation(models.Model):
 class DeadlineMiss(models.Model):
     """A deadline a unit let pass (超期记录): what appraisals count against the unit."""
 
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="deadline_misses")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="deadline_misses", db_index=False
+    )  # miss_unit_time starts with it
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="deadline_misses")
     kind = models.CharField(_("deadline"), max_length=12, choices=DeadlineKind.choices)
     due_at = models.DateTimeField(_("was due"))
@@ -674,7 +709,12 @@ class Notification(models.Model):
     Channel = NotificationRoute.Channel
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
+        db_index=False,  # notification_inbox starts with it
     )
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("event"), max_length=24, choices=NotificationRoute.Event.choices)
