@@ -415,6 +415,12 @@ SUQIU_REMIND_WORKING_DAYS = [int(days) for days in envlist("REMIND_WORKING_DAYS"
 SUQIU_NOTICE_DAYS = envint("NOTICE_DAYS", 5)  # working days to answer a supervision notice
 SUQIU_EXTENSION_CHASE_DAYS = envint("EXTENSION_CHASE_DAYS", 2)  # working days before supervisors are chased
 SUQIU_JOB_BATCH_SIZE = envint("JOB_BATCH_SIZE", 500)  # ids a sweep reads at a time
+# Processes (threads) that share one escalation sweep: each claims its own chunks (SKIP LOCKED).
+SUQIU_SWEEP_THREADS = envint("SWEEP_THREADS", 2)
+# Seconds a web worker keeps its copy of categories, the holiday calendar and the intake
+# centres before reading them again (config/refcache.py); a change made in the same process
+# applies at once. 0 reads them on every use.
+REFCACHE_SECONDS = envint("REFCACHE_SECONDS", 30)
 # Statistics (docs/statistics.md): days the nightly rollup counts again; ledger exports with
 # more rows than this run as a background job and leave a file to download.
 SUQIU_STATS_ROLLUP_DAYS = envint("STATS_ROLLUP_DAYS", 120)

@@ -47,6 +47,7 @@ from petitions.serializers import (
     RevealInput,
     SettleInput,
     TransferInput,
+    registration_answer,
 )
 from petitions.services import (
     petition_accept,
@@ -216,7 +217,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         _in_hand(petition, "attachments", registration.attachments)
         petition._pending_extension = None
         context = {**self.get_serializer_context(), "query_code": registration.query_code}
-        response = Response(RegistrationSerializer(petition, context=context).data, status=status.HTTP_201_CREATED)
+        response = Response(registration_answer(petition, context), status=status.HTTP_201_CREATED)
         # The query code is a secret: no cache, no proxy and no browser history keeps it.
         response["Cache-Control"] = "no-store"
         return response

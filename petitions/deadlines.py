@@ -13,7 +13,8 @@ The rules, in one place:
 - A working day is Monday to Friday unless a `holiday` row in the calendar says it is a day
   off, or a Saturday or Sunday with a `workday` row (调休上班).
 
-`deadline_add` reads the calendar rows for the whole span in one query.
+The calendar rows (a few dozen a year) are read in one query and kept by each process for
+`REFCACHE_SECONDS` (`config.refcache`); a row saved or deleted in the process applies at once.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from config.refcache import RefCache
 from petitions.models import DayType, Holiday
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
-# A first guess at how many calendar days `n` working days can span: 5 in 7 plus the longest
-# runs of holidays in a year (Spring Festival and National Day, 8 or 9 days each, and a few more).
-# If an unusual calendar outruns it, the next stretch is read; that costs a second query.
-_SLACK_DAYS = 45
+# {date: kind} of every calendar row.
+CALENDAR: RefCache[dict[date, str]] = RefCache(
+    "holidays", lambda: dict(Holiday.objects.values_list("date", "kind")), [Holiday]
+)
 
 
 def _is_working(day: date, kinds: dict[date, str]) -> bool:
@@ -40,14 +42,9 @@ def _is_working(day: date, kinds: dict[date, str]) -> bool:
     return day.weekday() < 5
 
 
-def _calendar_between(first: date, last: date) -> dict[date, str]:
-    """The calendar rows from `first` to `last` (both included), as {date: kind}, in one query."""
-    return dict(Holiday.objects.filter(date__gte=first, date__lte=last).values_list("date", "kind"))
-
-
 def is_working_day(day: date) -> bool:
-    """Whether people work on `day` in China (one query)."""
-    return _is_working(day, _calendar_between(day, day))
+    """Whether people work on `day` in China."""
+    return _is_working(day, CALENDAR.get())
 
 
 def deadline_add(start: datetime, days: int, day_type: str) -> datetime:
@@ -68,13 +65,10 @@ def deadline_add(start: datetime, days: int, day_type: str) -> datetime:
     if days == 0:
         return datetime.combine(day, time.max, tzinfo=CHINA)
     remaining = days
+    kinds = CALENDAR.get()
     while True:
-        first = day + timedelta(days=1)
-        last = day + timedelta(days=remaining * 7 // 5 + _SLACK_DAYS)
-        kinds = _calendar_between(first, last)
-        while day < last:
-            day += timedelta(days=1)
-            if _is_working(day, kinds):
-                remaining -= 1
-                if remaining == 0:
-                    return datetime.combine(day, time.max, tzinfo=CHINA)
+        day += timedelta(days=1)
+        if _is_working(day, kinds):
+            remaining -= 1
+            if remaining == 0:
+                return datetime.combine(day, time.max, tzinfo=CHINA)

@@ -10,13 +10,24 @@ import unicodedata
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from petitions.models import OPEN_STATUSES, Assignment, ExtensionRequest, Petition, PetitionEvent, Status
+from config.refcache import RefCache
+from petitions.models import OPEN_STATUSES, Assignment, Category, ExtensionRequest, Petition, PetitionEvent, Status
 from stations.models import Membership, Unit, User
 from stations.selectors import scope_for, within_q
 
 Role = Membership.Role
 ACTING_ROLES = frozenset({Role.HANDLER, Role.LEADER})
 DESK_ROLES = frozenset({Role.CLERK, Role.HANDLER})
+
+
+_ACTIVE_CATEGORIES: RefCache[dict[str, Category]] = RefCache(
+    "categories", lambda: {category.code: category for category in Category.objects.filter(is_active=True)}, [Category]
+)
+
+
+def active_category(code: str) -> Category | None:
+    """The active category with this code (categories change a few times a year: no query)."""
+    return _ACTIVE_CATEGORIES.get().get(code)
 
 
 def petitions_visible_to(user: User) -> QuerySet[Petition]:

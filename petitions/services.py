@@ -55,7 +55,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from config.errors import InvalidState, NotPermitted, StaleVersion
-from petitions.deadlines import CHINA, deadline_add
+from petitions.deadlines import CALENDAR, CHINA, deadline_add
 from petitions.idnumbers import id_number_digest, id_number_digests, normalize_id_number
 from petitions.models import (
     AccusedPerson,
@@ -397,11 +397,14 @@ def _find_repeat(petition: Petition) -> Petition | None:
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=year_ago))
         .exclude(status=Status.REJECTED)
         .order_by("-created_at", "-id")
+        .only("id", "tracking_number", "repeat_of_id")
         .first()
     )
     if earlier is None:
         return None
-    return earlier.repeat_of or earlier
+    if earlier.repeat_of_id is None:
+        return earlier
+    return Petition.objects.only("id", "tracking_number", "repeat_of_id").get(pk=earlier.repeat_of_id)
 
 
 @transaction.atomic
@@ -1073,6 +1076,8 @@ def holidays_sync_into(model: type[models.Model], *, years: Iterable[int], using
         rows.bulk_create(new, ignore_conflicts=True)
         rows.bulk_update(changed, ["kind", "name"])
         deleted = rows.filter(pk__in=stale).delete()[0] if stale else 0
+    # Bulk writes send no signals: this process drops its copy of the calendar itself.
+    CALENDAR.invalidate()
     return HolidaySyncResult(
         created=len(new),
         updated=len(changed),
@@ -1286,6 +1291,18 @@ class EscalationCache:
         self.routes: dict = {}
         self.recipients: dict = {}
         self.texts: dict = {}
+        self._case_url: tuple[str, str] | None = None
+
+    def case_url(self, pk: int) -> str:
+        """`reverse("petitions:case", kwargs={"pk": pk})`, the pattern resolved once per sweep."""
+        if self._case_url is None:
+            from django.urls import reverse
+
+            # A pk no case has, to split the path around it.
+            head, _pk, tail = reverse("petitions:case", kwargs={"pk": 987654321}).rpartition("987654321")
+            self._case_url = (head, tail)
+        head, tail = self._case_url
+        return f"{head}{pk}{tail}"
 
     def escalation_target(self, late: Unit) -> Unit | None:
         if late.pk not in self.targets:
@@ -1464,18 +1481,26 @@ _EVENT_COLUMNS = (
 _MISS_COLUMNS = ("unit_id", "petition_id", "kind", "due_at", "missed_at")
 
 
-def _insert_rows(model: type[models.Model], names: Sequence[str], rows: list[tuple], *, ignore_conflicts=False):
+def _insert_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: list[tuple],
+    *,
+    ignore_conflicts=False,
+    returning: Sequence[str] = (),
+) -> list[tuple]:
     """`bulk_create` of plain tuples (columns `names`, by attname), without a model instance per
-    row: on PostgreSQL one `INSERT … SELECT * FROM unnest(arrays)` [`ON CONFLICT DO NOTHING`]."""
+    row: on PostgreSQL one `INSERT … SELECT * FROM unnest(arrays)` [`ON CONFLICT DO NOTHING`]
+    [`RETURNING` the columns `returning`, whose values it returns, one tuple per row]."""
     from django.db import connection
 
     if not rows:
-        return
+        return []
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(
+        made = model.objects.bulk_create(
             [model(**dict(zip(names, row, strict=True))) for row in rows], ignore_conflicts=ignore_conflicts
         )
-        return
+        return [tuple(getattr(obj, name) for name in returning) for obj in made] if returning else []
     fields = [model._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
@@ -1491,10 +1516,15 @@ def _insert_rows(model: type[models.Model], names: Sequence[str], rows: list[tup
     ]
     values = [[prep(row[i]) for row in rows] for i, prep in enumerate(prepare)]
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    back = (
+        f" RETURNING {', '.join(quote(model._meta.get_field(name).column) for name in returning)}" if returning else ""
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}){conflict}", values
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}){conflict}{back}",
+            values,
         )
+        return [tuple(row) for row in cursor.fetchall()] if returning else []
 
 
 _ESCALATED_FIELDS = ("holder_unit", "status", "acceptance_due_at", "due_at", "current_due_at", "version")
@@ -1542,7 +1572,6 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
     guarantee), the red notices, the lead moves, one UPDATE of the cases, the events and the
     notifications, and queues one sending task for the chunk. Returns how many were escalated.
     """
-    from django.urls import reverse
     from django.utils import translation
 
     from petitions import tasks
@@ -1581,7 +1610,7 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
     )
 
     cache.prime_targets(petition.holder_unit for petition, _kind, _missed in due if not petition.category.confidential)
-    up, red = [], []  # (petition, kind, missed, late, target or commission, escalation)
+    up, red = [], []  # (petition, kind, missed, late, target or commission, level)
     for petition, kind, missed in due:
         late = petition.holder_unit
         if petition.category.confidential:
@@ -1598,19 +1627,18 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
             if target is None or Escalation.Level.COMMISSION in levels:
                 continue
             level, bucket = Escalation.Level.COMMISSION, red
-        escalation = Escalation(
-            petition=petition,
-            level=level,
-            kind=kind,
-            from_unit=late,
-            to_unit=target,
-            missed_due_at=missed,
-            created_at=now,
-        )
-        bucket.append((petition, kind, missed, late, target, escalation))
+        bucket.append((petition, kind, missed, late, target, level))
     if not up and not red:
         return 0
-    Escalation.objects.bulk_create([row[-1] for row in up + red])
+    # One escalation per case in the chunk: their ids come back keyed by case.
+    escalation_ids = dict(
+        _insert_rows(
+            Escalation,
+            ("petition_id", "level", "kind", "from_unit_id", "to_unit_id", "missed_due_at", "created_at"),
+            [(p.pk, level, kind, late.pk, target.pk, missed, now) for p, kind, missed, late, target, level in up + red],
+            returning=("petition_id", "id"),
+        )
+    )
 
     notices = SupervisionNotice.objects.bulk_create(
         [
@@ -1622,7 +1650,7 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
                 due_at=cache.deadline(now, settings.SUQIU_NOTICE_DAYS, DayType.WORKING),
                 created_at=now,
             )
-            for petition, kind, missed, late, commission, _escalation in red
+            for petition, kind, missed, late, commission, _level in red
         ]
     )
 
@@ -1641,7 +1669,7 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
         if ending:
             Assignment.objects.filter(pk__in=ending).update(active=False)
         leads = []
-        for petition, kind, _missed, _late, target, _escalation in up:
+        for petition, kind, _missed, _late, target, _level in up:
             category = petition.category
             days = {
                 DeadlineKind.ACCEPTANCE: category.acceptance_days,
@@ -1650,12 +1678,14 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
             }[kind]
             due_at = new_due[petition.pk] = cache.deadline(now, days, category.day_type)
             leads.append(
-                Assignment(
-                    petition=petition,
-                    unit=target,
-                    role=Assignment.Role.LEAD,
-                    due_at=None if kind == DeadlineKind.ACCEPTANCE else due_at,
-                    created_at=now,
+                (
+                    petition.pk,
+                    target.pk,
+                    Assignment.Role.LEAD,
+                    True,
+                    None if kind == DeadlineKind.ACCEPTANCE else due_at,
+                    "",
+                    now,
                 )
             )
             petition.holder_unit = target
@@ -1665,7 +1695,9 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
                 petition.due_at = due_at
                 petition.status = Status.ACCEPTED
             petition.current_due_at = due_at
-        Assignment.objects.bulk_create(leads)
+        _insert_rows(
+            Assignment, ("petition_id", "unit_id", "role", "active", "due_at", "reply_text", "created_at"), leads
+        )
     for row in up + red:
         row[0].version += 1
     _update_escalated_cases([row[0] for row in up + red])
@@ -1676,9 +1708,9 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
     events, rows = [], []
     sent_now = timezone.now()  # `notify` stamps red-notice notifications when made
     with translation.override(settings.LANGUAGE_CODE):
-        for petition, kind, missed, late, target, escalation in up:
+        for petition, kind, missed, late, target, level in up:
             data = {
-                "level": escalation.level,
+                "level": level,
                 "kind": kind,
                 "missed_due_at": missed.isoformat(),
                 "due_at": new_due[petition.pk].isoformat(),
@@ -1690,13 +1722,13 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
                 petition=petition,
                 unit=target,
                 region_of=late,
-                dedupe_key=f"escalation:{escalation.pk}",
+                dedupe_key=f"escalation:{escalation_ids[petition.pk]}",
                 now=now,
-                url=reverse("petitions:case", kwargs={"pk": petition.pk}),
+                url=cache.case_url(petition.pk),
             )
-        for (petition, kind, missed, late, commission, escalation), notice in zip(red, notices, strict=True):
+        for (petition, kind, missed, late, commission, level), notice in zip(red, notices, strict=True):
             data = {
-                "level": escalation.level,
+                "level": level,
                 "kind": kind,
                 "missed_due_at": missed.isoformat(),
                 "notice": notice.pk,

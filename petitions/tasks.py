@@ -1,5 +1,5 @@
 """The jobs that keep every case moving (docs/jobs.md). Celery beat runs the sweeps; each
-sweep reads candidate ids in keyset batches (flat in memory however many cases are overdue),
+sweep reads candidate ids in batches (flat in memory however many cases are overdue),
 claims each row with `select_for_update(skip_locked=True)` so two workers never act on the
 same case at once, and calls the one service that does the work. The services re-check and
 are idempotent: a re-run, or a second worker, changes nothing."""
@@ -7,12 +7,15 @@ are idempotent: a re-run, or a second worker, changes nothing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from itertools import islice
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -63,21 +66,71 @@ ESCALATION_CHUNK = 500
 
 
 def sweep_chunks(
-    candidates: QuerySet, act: Callable[[list[int]], int], *, batch: int | None = None, chunk: int = CLAIM_CHUNK
+    candidates: QuerySet,
+    act: Callable[[list[int]], int],
+    *,
+    batch: int | None = None,
+    chunk: int = CLAIM_CHUNK,
+    threads: int = 1,
 ) -> int:
     """Like `sweep`, but `act(pks)` gets a chunk of candidate ids at once, in its own
     transaction, and claims them itself (`select_for_update(skip_locked=True)`: rows another
-    worker holds are left to it). Returns the sum of what `act` returned."""
+    worker holds are left to it). Returns the sum of what `act` returned.
+
+    The candidates are read by one query, streamed `batch` ids at a time (a keyset re-read per
+    batch walked the primary key past every closed case). With `threads` > 1 on PostgreSQL,
+    outside a transaction, that many threads take the chunks, each on its own connection: a
+    chunk's Python and the database's work on another chunk overlap, so a sweep uses both
+    cores of a small server (bench/README.md, W4)."""
     batch = batch or settings.SUQIU_JOB_BATCH_SIZE
-    done, last = 0, 0
-    while True:
-        ids = list(candidates.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
-        if not ids:
-            return done
-        last = ids[-1]
-        for start in range(0, len(ids), chunk):
-            with transaction.atomic():
-                done += act(ids[start : start + chunk])
+    ids = candidates.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=batch)
+    chunks = iter(lambda: list(islice(ids, chunk)), [])
+    if threads > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return _in_threads(chunks, act, threads)
+    done = 0
+    for pks in chunks:
+        with transaction.atomic():
+            done += act(pks)
+    return done
+
+
+def _in_threads(chunks: Iterator[list[int]], act: Callable[[list[int]], int], threads: int) -> int:
+    """`act` on every chunk, in its own transaction, by `threads` threads. The first error
+    stops the hand-out (chunks already done stay done: each is its own transaction) and is
+    raised here once every thread has finished."""
+    work: queue.Queue = queue.Queue(maxsize=2 * threads)
+    done = [0] * threads
+    failed: list[BaseException] = []
+
+    def worker(i: int) -> None:
+        try:
+            while (pks := work.get()) is not None:
+                if failed:
+                    continue  # drain: the hand-out is stopping
+                try:
+                    with transaction.atomic():
+                        done[i] += act(pks)
+                except BaseException as error:  # noqa: BLE001 - raised by the caller below
+                    failed.append(error)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    pool = [threading.Thread(target=worker, args=(i,), name=f"sweep-{i}", daemon=True) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    try:
+        for pks in chunks:
+            if failed:
+                break
+            work.put(pks)
+    finally:
+        for _thread in pool:
+            work.put(None)
+        for thread in pool:
+            thread.join()
+    if failed:
+        raise failed[0]
+    return sum(done)
 
 
 def overdue_cases(now) -> QuerySet[Petition]:
@@ -97,6 +150,7 @@ def escalate_overdue() -> int:
         lambda pks: services.petitions_escalate_batch(petition_ids=pks, now=now, cache=cache),
         batch=max(settings.SUQIU_JOB_BATCH_SIZE, 4 * ESCALATION_CHUNK),
         chunk=ESCALATION_CHUNK,
+        threads=settings.SUQIU_SWEEP_THREADS,
     )
 
 

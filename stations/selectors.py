@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from config.refcache import RefCache
 from stations import codes
 from stations.models import Membership, Region, Unit, User
 
@@ -178,9 +179,19 @@ def intake_units_of(user: User) -> list[Unit]:
     return list(Unit.objects.filter(pk__in=ids, kind=Unit.Kind.INTAKE, is_active=True).select_related("region"))
 
 
+# {region id: its intake unit or None}, filled as regions are asked about (a township's centre
+# is asked about at every registration in its villages).
+_INTAKE_UNITS: RefCache[dict[int, Unit | None]] = RefCache("intake-units", dict, [Unit, Region])
+
+
 def intake_unit_in(region: Region) -> Unit | None:
     """The intake centre or station of exactly this region."""
-    return Unit.objects.filter(region=region, kind=Unit.Kind.INTAKE, is_active=True).select_related("region").first()
+    known = _INTAKE_UNITS.get()
+    if region.pk not in known:
+        known[region.pk] = (
+            Unit.objects.filter(region=region, kind=Unit.Kind.INTAKE, is_active=True).select_related("region").first()
+        )
+    return known[region.pk]
 
 
 def intake_unit_above(region: Region) -> Unit | None:

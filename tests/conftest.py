@@ -76,9 +76,14 @@ def _force_login_passes_two_factor(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    from config.refcache import invalidate_all
+
+    # Each test's database rows are rolled back: so are the web process's copies of them.
     cache.clear()
+    invalidate_all()
     yield
     cache.clear()
+    invalidate_all()
 
 
 @pytest.fixture

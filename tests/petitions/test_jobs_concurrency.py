@@ -4,6 +4,7 @@ once, with one event and one notification (PostgreSQL: SQLite has no row locks).
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -80,3 +81,37 @@ def test_two_sweeps_at_once_escalate_each_case_exactly_once(world, categories, s
     told = Notification.objects.filter(kind="escalated", channel="in_app").values("petition").annotate(n=Count("id"))
     assert len(told) == CASES and {row["n"] for row in told} == {1}
     assert Assignment.objects.filter(petition_id__in=ids, role="lead", active=True, unit=county).count() == CASES
+
+
+def test_one_sweep_shares_its_chunks_between_threads_each_in_its_own_transaction(world, categories):
+    ids = overdue_cases(world, categories, 400)
+    seen: list[int] = []
+    names: set[str] = set()
+
+    def act(pks: list[int]) -> int:
+        names.add(threading.current_thread().name)
+        seen.extend(pks)
+        time.sleep(0.01)  # as a chunk waits on the database: the other thread takes the next
+        return len(pks)
+
+    assert tasks.sweep_chunks(Petition.objects.filter(pk__in=ids), act, chunk=10, threads=2) == 400
+    assert sorted(seen) == ids  # every candidate once
+    assert names == {"sweep-0", "sweep-1"}  # both threads took chunks; none ran in the caller's
+
+
+def test_a_failing_chunk_fails_the_sweep_and_leaves_nothing_of_itself(world, categories):
+    ids = overdue_cases(world, categories, 100)
+    doomed = ids[55]
+
+    def act(pks: list[int]) -> int:
+        Petition.objects.filter(pk__in=pks).update(title="swept")
+        if doomed in pks:
+            raise RuntimeError("backend down")
+        return len(pks)
+
+    with pytest.raises(RuntimeError, match="backend down"):
+        tasks.sweep_chunks(Petition.objects.filter(pk__in=ids), act, chunk=10, threads=2)
+    # The failing chunk's transaction rolled back; chunks committed before it stay done.
+    chunk = next(ids[i : i + 10] for i in range(0, 100, 10) if doomed in ids[i : i + 10])
+    assert not Petition.objects.filter(pk__in=chunk, title="swept").exists()
+    assert Petition.objects.filter(pk__in=ids[:10], title="swept").count() == 10
