@@ -1,12 +1,13 @@
-"""Process-local copies of small reference tables that every registration reads (categories,
-the holiday calendar, the intake centre of a township).
+"""Process-local copies of the reference rows every registration reads: the categories, the
+holiday calendar, the village (with its township) and the township's intake centre.
 
-Each copy is loaded by one query, kept for `REFCACHE_SECONDS` (30 s by default), and dropped at
-once in the process that saves or deletes one of its rows (post_save / post_delete, and
-`invalidate` after bulk writes such as the holiday sync). Another web worker sees an admin's
-change within the time limit: a category's deadlines, a new holiday or a new intake centre
-apply to the cases registered after it, never retroactively, so a few seconds are harmless.
-The copies are read-only: callers must not change what they get.
+Each copy is loaded by one query (villages and centres: one per region asked about), kept for
+`REFCACHE_SECONDS` (30 s by default), and dropped at once in the process that saves or deletes
+one of its rows (post_save / post_delete, and `invalidate` after bulk writes such as the
+holiday sync and the division-code import). Another web worker sees an admin's change within
+the time limit: a category's deadlines, a new holiday, a new village or intake centre apply to
+the cases registered after it, never retroactively, so a few seconds are harmless. The copies
+are read-only: callers must not change what they get.
 
 Why not the shared cache (Redis)? A round trip and unpickling cost about what the query costs;
 the point is to spend nothing on data that changes a few times a year (bench/README.md, W1).

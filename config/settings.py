@@ -417,7 +417,7 @@ SUQIU_EXTENSION_CHASE_DAYS = envint("EXTENSION_CHASE_DAYS", 2)  # working days b
 SUQIU_JOB_BATCH_SIZE = envint("JOB_BATCH_SIZE", 500)  # ids a sweep reads at a time
 # Processes (threads) that share one escalation sweep: each claims its own chunks (SKIP LOCKED).
 SUQIU_SWEEP_THREADS = envint("SWEEP_THREADS", 2)
-# Seconds a web worker keeps its copy of categories, the holiday calendar and the intake
+# Seconds a web worker keeps its copy of categories, the holiday calendar, villages and intake
 # centres before reading them again (config/refcache.py); a change made in the same process
 # applies at once. 0 reads them on every use.
 REFCACHE_SECONDS = envint("REFCACHE_SECONDS", 30)

@@ -29,6 +29,7 @@ from petitions.models import (
 )
 from petitions.selectors import active_category, allowed_actions, confidential_identities, personal_data_visible
 from stations.models import Region, Unit
+from stations.selectors import region_with_parent
 
 # --- Inputs -----------------------------------------------------------------------------------
 
@@ -154,6 +155,16 @@ class CategoryCodeField(serializers.SlugRelatedField):
         return category
 
 
+class VillageCodeField(serializers.SlugRelatedField):
+    """A region by its code, with its parent, from the process's copy (`region_with_parent`)."""
+
+    def to_internal_value(self, data):
+        region = region_with_parent(data) if isinstance(data, str) else None
+        if region is None:
+            self.fail("does_not_exist" if isinstance(data, str) else "invalid", slug_name=self.slug_field, value=data)
+        return region
+
+
 class RegisterInput(serializers.Serializer):
     """Staff intake (登记), exactly the fields of the API contract."""
 
@@ -163,7 +174,7 @@ class RegisterInput(serializers.Serializer):
         queryset=Category.objects.filter(is_active=True),
         help_text=_("The category code, e.g. infrastructure."),
     )
-    region = serializers.SlugRelatedField(
+    region = VillageCodeField(
         slug_field="code",
         # The township comes with the village: registration routes the case to its centre.
         queryset=Region.objects.select_related("parent"),

@@ -163,6 +163,23 @@ def unit_get_for_user(user: User, pk: int) -> Unit:
     return get_object_or_404(units_visible_to(user), pk=pk)
 
 
+# {code: the region with its parent, or None}, filled as codes are asked about: the villages a
+# web process registers cases in (bounded by the time limit and by _KNOWN_REGIONS_MAX).
+_REGIONS: RefCache[dict[str, Region | None]] = RefCache("regions", dict, [Region])
+_KNOWN_REGIONS_MAX = 5000
+
+
+def region_with_parent(code: str) -> Region | None:
+    """The region with this code and its parent (a village and its township), from the
+    process's copy: registration reads it for every case."""
+    known = _REGIONS.get()
+    if code not in known:
+        if len(known) >= _KNOWN_REGIONS_MAX:
+            known.clear()
+        known[code] = Region.objects.select_related("parent").filter(code=code).first() if codes.is_code(code) else None
+    return known[code]
+
+
 def region_by_code(code: str) -> Region | None:
     return Region.objects.filter(code=code).first() if codes.is_code(code) else None
 

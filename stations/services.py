@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from config import refcache
 from stations import codes
 from stations.models import Membership, Region, Unit, User
 
@@ -102,6 +103,8 @@ def regions_import(*, rows: Iterable[RegionRow]) -> ImportResult:
             ids.update(Region.objects.filter(code__in=[r.code for r in new]).values_list("code", "pk"))
         created += len(new)
     Region.objects.bulk_update(renames, ["name"], batch_size=2000)
+    # Bulk writes send no signals: this process drops its copies of regions and units itself.
+    refcache.invalidate_all()
     renamed = len(renames)
     return ImportResult(created=created, renamed=renamed, unchanged=unchanged)
 

@@ -114,3 +114,16 @@ def test_a_day_off_added_in_the_admin_moves_the_next_deadline():
     assert deadline_add(start, 5, "working") == datetime(2026, 11, 27, 23, 59, 59, 999999, tzinfo=CHINA)
     Holiday.objects.create(date=date(2026, 11, 27), kind="holiday", name="县庆", source="admin")
     assert deadline_add(start, 5, "working") == datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=CHINA)
+
+
+def test_a_village_imported_from_the_division_list_takes_cases_at_once(clerk, world, categories):
+    from stations.services import RegionRow, regions_import
+
+    new_village = "990121100202"
+    refused = clerk(region=new_village)
+    assert refused.status_code == 400 and refused.json()["region"]
+
+    regions_import(rows=[RegionRow(line=1, code=new_village, name="东三村")])
+
+    case = registered(clerk(region=new_village))
+    assert case.region.name == "东三村" and case.holder_unit == world.units["east_centre"]

@@ -12,14 +12,14 @@ pytestmark = pytest.mark.django_db
 
 CASES = "/api/v1/petitions/"
 
-# The caller's token; the village (with its township); the clerk's roles (their desks come
-# with them); the repeat check; the case (in a savepoint, for the tracking-number retry), its
-# lead assignment and its event; the registration's own transaction (a savepoint inside the
-# test's). Nothing is read back for the answer. The categories, the holiday calendar and the
+# The caller's token; the clerk's roles (their desks come with them); the repeat check; the
+# case (in a savepoint, for the tracking-number retry), its lead assignment and its event; the
+# registration's own transaction (a savepoint inside the test's). Nothing is read back for the
+# answer. The categories, the holiday calendar, the village with its township and the
 # township's intake centre come from the process's copies (config/refcache.py): the first
 # registration of a process reads them, once.
-REGISTRATION_QUERIES = 11
-FIRST_IN_PROCESS = REGISTRATION_QUERIES + 3
+REGISTRATION_QUERIES = 10
+FIRST_IN_PROCESS = REGISTRATION_QUERIES + 4
 
 
 def walk_in(world, n: int, **overrides) -> dict:
