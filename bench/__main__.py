@@ -263,6 +263,18 @@ def preflight(path: str, extra: dict) -> None:
         raise RuntimeError(f"GET {path} answered {status}, not 200: the workload would measure the wrong page")
 
 
+SETTLE_SECONDS = 3
+
+
+def settle() -> None:
+    """Start each workload from a quiet database: what the workload before wrote (W1
+    registers thousands of cases) is checkpointed and flushed first, so its deferred writes
+    are not measured in the next workload's latencies."""
+    psql("CHECKPOINT")
+    os.sync()
+    time.sleep(SETTLE_SECONDS)
+
+
 def workloads(fx: dict, client, *, runs: int, seconds: int, only: frozenset = frozenset()) -> dict:
     tokens = fx["tokens"]
     results = {}
@@ -270,6 +282,7 @@ def workloads(fx: dict, client, *, runs: int, seconds: int, only: frozenset = fr
     def go(key: str, label: str, script: str, path: str, connections: int, extra: dict) -> None:
         if only and key.split("_")[0] not in only:
             return
+        settle()
         if script == "get.lua":
             preflight(path, extra)
         client(script, path, connections=connections, seconds=2, extra_env=extra)  # warm-up

@@ -483,3 +483,22 @@ def test_the_filter_answers_htmx_with_the_results_only(client, world, register):
     response = client.get("/staff/cases/", headers={"HX-Request": "true"})
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="results"') and "<html" not in html
+
+
+def test_the_case_list_rows_show_each_cell_escaped(client, world, register):
+    late = register(title='<script>alert("x")</script> & 村道').petition
+    Petition.objects.filter(pk=late.pk).update(current_due_at=timezone.now() - timedelta(days=1))
+    on_time = register(title="路灯不亮").petition
+    as_user(client, world.users["clerk"])
+
+    html = client.get("/staff/cases/").content.decode()
+
+    assert "<script>alert" not in html
+    assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 村道' in html
+    row = re.search(rf'<tr class="is-overdue" data-case="{late.pk}">(.*?)</tr>', html).group(1)
+    assert f'href="/staff/cases/{late.pk}/"' in row and late.tracking_number in row
+    assert "基础设施" in row and "东一村" in row and "来访" in row and "东镇群众诉求中心" in row
+    assert '<span class="badge status-registered">已登记</span>' in row and 'data-overdue="1">已逾期<' in row
+    assert timezone.localdate(late.created_at).isoformat() in row
+    other = re.search(rf'<tr class="" data-case="{on_time.pk}">(.*?)</tr>', html).group(1)
+    assert "data-overdue" not in other and timezone.localdate(on_time.current_due_at).isoformat() in other
