@@ -494,7 +494,7 @@ def test_the_case_list_rows_show_each_cell_escaped(client, world, register):
     html = client.get("/staff/cases/").content.decode()
 
     assert "<script>alert" not in html
-    assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 村道' in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 村道" in html
     row = re.search(rf'<tr class="is-overdue" data-case="{late.pk}">(.*?)</tr>', html).group(1)
     assert f'href="/staff/cases/{late.pk}/"' in row and late.tracking_number in row
     assert "基础设施" in row and "东一村" in row and "来访" in row and "东镇群众诉求中心" in row
