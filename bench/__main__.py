@@ -402,6 +402,25 @@ def escalation(target: int, timeout: int) -> dict:
 # --- Results -------------------------------------------------------------------------------------
 
 
+def cpu_speed_ms() -> float:
+    """The machine's speed now: the best of 5 timings of a fixed piece of pure Python (about
+    50 ms on a quiet core). Virtual machines change speed over minutes; this figure, taken at
+    the start and the end of a run, says how fast the machine was while it was measured."""
+
+    def work() -> int:
+        total = 0
+        for i in range(400_000):
+            total += len(str(i)) * (i % 7)
+        return total
+
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
 def machine() -> dict:
     mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
     cpu = next(
@@ -488,6 +507,8 @@ def markdown(report: dict) -> str:
         f"- province: {report['cases']:,} generated cases ({report['petitions_now']:,} in the table now); "
         f"{report['runs']} runs × {report['seconds']} s per workload, each figure the median of the runs",
         f"- load average (1 min) at start {report['load_start']:.2f}, at end {report['load_end']:.2f}",
+        f"- machine speed (a fixed piece of Python, best of 5, lower is faster): "
+        f"{report.get('cpu_speed_ms_start', '?')} ms at start, {report.get('cpu_speed_ms_end', '?')} ms at end",
         "",
         "| workload | clients | req/s | p50 ms | p95 ms | p99 ms | errors | target | met |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
@@ -568,6 +589,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load_start = os.getloadavg()[0]
+    speed_start = cpu_speed_ms()
     generation = None
     existing = generated_cases()
     if args.skip_generate and existing is None:
@@ -618,6 +640,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": args.seconds,
         "load_start": load_start,
         "load_end": os.getloadavg()[0],
+        "cpu_speed_ms_start": speed_start,
+        "cpu_speed_ms_end": cpu_speed_ms(),
         "generation_seconds": generation,
         "results": results,
     }
