@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape as html_escape
 from typing import Any
 
 from django import forms
@@ -17,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -210,18 +211,23 @@ def _case_rows(cases: list[Petition]) -> list[SafeString]:
     channel labels in the active language, whether it is overdue (an open case past its
     deadline: the row is marked and carries the red badge), and its dates as the day in the
     active time zone."""
-    status_labels = {value: escape(label) for value, label in Petition._meta.get_field("status").flatchoices}
-    channel_labels = {value: escape(label) for value, label in Petition._meta.get_field("channel").flatchoices}
+    # The standard library's escape (what Django's escape calls, without its lazy wrapper) on
+    # plain strings; the day in the active time zone, read once.
+    status_labels = {value: html_escape(str(label)) for value, label in Petition._meta.get_field("status").flatchoices}
+    channel_labels = {
+        value: html_escape(str(label)) for value, label in Petition._meta.get_field("channel").flatchoices
+    }
     # Translators: red badge on a late case (已逾期)
     overdue = format_html('<span class="badge overdue" data-overdue="1">{}</span>', _("Overdue"))
     names: dict[str, str] = {}  # category, village and unit names repeat down a page
 
-    def name(text: str) -> str:
+    def name(text) -> str:
         if text not in names:
-            names[text] = escape(text)
+            names[text] = html_escape(str(text))
         return names[text]
 
     now = timezone.now()
+    zone = timezone.get_current_timezone()
     # One reverse() for the page: the case link with a placeholder key, filled in per row.
     link = reverse("petitions:case", args=[_PK_PLACEHOLDER])
     rows = []
@@ -234,18 +240,18 @@ def _case_rows(cases: list[Petition]) -> list[SafeString]:
                     "is-overdue" if late else "",
                     p.pk,
                     url,
-                    escape(p.tracking_number),
+                    html_escape(p.tracking_number),
                     url,
-                    escape(p.title),
+                    html_escape(p.title),
                     name(p.category.name),
                     name(p.region.name),
-                    channel_labels.get(p.channel) or escape(p.channel),
-                    escape(p.status),
-                    status_labels.get(p.status) or escape(p.status),
+                    channel_labels.get(p.channel) or html_escape(p.channel),
+                    html_escape(p.status),
+                    status_labels.get(p.status) or html_escape(p.status),
                     overdue if late else "",
                     name(p.holder_unit.name),
-                    timezone.localdate(p.created_at).isoformat(),
-                    timezone.localdate(p.current_due_at).isoformat() if p.current_due_at else "—",
+                    p.created_at.astimezone(zone).date().isoformat(),
+                    p.current_due_at.astimezone(zone).date().isoformat() if p.current_due_at else "—",
                 )
             )
         )

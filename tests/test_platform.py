@@ -68,3 +68,30 @@ def test_the_admin_lists_regions_units_and_staff(client, world):
     for path in ["/admin/stations/region/", "/admin/stations/unit/", "/admin/stations/user/"]:
         assert client.get(path).status_code == 200, path
     assert "东镇群众诉求中心" in client.get("/admin/stations/unit/").content.decode()
+
+
+def test_a_web_worker_loads_every_view_and_keeps_it_out_of_the_collector(tmp_path):
+    """The WSGI module (what gunicorn loads in each worker) imports the views up front and
+    freezes what it loaded: full garbage collections then walk only what requests create,
+    not the ~100,000 objects of Django and the app (bench/README.md, W2)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import gc, sys; from config.wsgi import application; "
+        "print(gc.get_freeze_count(), 'petitions.views' in sys.modules, 'grievances.views' in sys.modules)"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**env, "SUQIU_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    frozen, petitions_views, grievances_views = run.stdout.split()
+    assert int(frozen) > 50_000 and petitions_views == grievances_views == "True"
