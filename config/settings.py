@@ -415,7 +415,7 @@ SUQIU_REMIND_WORKING_DAYS = [int(days) for days in envlist("REMIND_WORKING_DAYS"
 SUQIU_NOTICE_DAYS = envint("NOTICE_DAYS", 5)  # working days to answer a supervision notice
 SUQIU_EXTENSION_CHASE_DAYS = envint("EXTENSION_CHASE_DAYS", 2)  # working days before supervisors are chased
 SUQIU_JOB_BATCH_SIZE = envint("JOB_BATCH_SIZE", 500)  # ids a sweep reads at a time
-# Processes (threads) that share one escalation sweep: each claims its own chunks (SKIP LOCKED).
+# Threads that share one escalation sweep, each on its own connection claiming its own chunks.
 SUQIU_SWEEP_THREADS = envint("SWEEP_THREADS", 2)
 # Seconds a web worker keeps its copy of categories, the holiday calendar, villages and intake
 # centres before reading them again (config/refcache.py); a change made in the same process

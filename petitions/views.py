@@ -197,8 +197,8 @@ _PK_PLACEHOLDER = 987654321987
 
 # One row of the case list (templates/petitions/_case_results.html has the table around it),
 # built here rather than by the template engine, which spent about a third of the page on the
-# 50 rows × 10 cells (bench/README.md, W2). Only the text of a case and of its labels is
-# escaped: the rest are numbers, ISO dates, status codes and our own links.
+# 50 rows × 10 cells (bench/README.md, W2). Every text is escaped; the rest are numbers, ISO
+# dates and our own links.
 _CASE_ROW = (
     '<tr class="{}" data-case="{}"><td class="nowrap"><a href="{}">{}</a></td><td><a href="{}">{}</a></td>'
     '<td>{}</td><td>{}</td><td>{}</td><td><span class="badge status-{}">{}</span>{}</td>'
