@@ -757,6 +757,10 @@ class Notification(models.Model):
 class AccusedPerson(models.Model):
     """An official a report names (被反映人): shown only to the competent commission."""
 
+    # A report names a few officials; a list of thousands is not a report but an attack on the
+    # recusal check (every name is compared with the staff of every commission above).
+    MAX_PER_REPORT = 20
+
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="accused")
     name = models.CharField(_("name"), max_length=60)
     post = models.CharField(_("post"), max_length=80, blank=True, help_text=_("E.g. village Party deputy secretary."))
@@ -777,6 +781,30 @@ class AccusedPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.post}"
+
+
+class Recusal(models.Model):
+    """A unit that stands aside from a report against officials (回避): the report names its
+    staff or leadership, so it sees nothing of the case: not in a list, a count, a search, a
+    notification or by its id. Written at registration (`petitions.recusal.recused_units`)."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="recusals")
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("recusal")
+        verbose_name_plural = _("recusals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "unit"],
+                name="recusal_once_per_unit",
+                violation_error_message=_("This unit already stands aside from this report."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.unit_id}"
 
 
 class Disposition(models.Model):

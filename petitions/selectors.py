@@ -5,13 +5,24 @@ Nothing outside this module builds a case queryset for a user from `Petition.obj
 
 from __future__ import annotations
 
-import unicodedata
+import functools
+import operator
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
 from config.refcache import RefCache
-from petitions.models import OPEN_STATUSES, Assignment, Category, ExtensionRequest, Petition, PetitionEvent, Status
+from petitions.models import (
+    OPEN_STATUSES,
+    Assignment,
+    Category,
+    ExtensionRequest,
+    Petition,
+    PetitionEvent,
+    Recusal,
+    Status,
+)
+from petitions.recusal import unit_recused
 from stations.models import Membership, Unit, User
 from stations.selectors import scope_for, within_q
 
@@ -35,9 +46,10 @@ def petitions_visible_to(user: User) -> QuerySet[Petition]:
     subtrees the user supervises or leads. Observers see no case here (only statistics).
 
     A confidential report (涉纪涉腐) is seen only by the staff of commissions (纪委) whose
-    region covers it, and by the intake desk that took it in (as a shell: `confidential_visible`
-    decides what of it they see). The township centre, the village's other units and region
-    supervisors outside a commission do not see it at all."""
+    region covers it and that need not stand aside from it (`Recusal`), and by the intake desk
+    that took it in, unless the desk stands aside too, as a shell (`confidential_shell`). The
+    township centre, the village's other units, region supervisors outside a commission and
+    every unit the report names do not see it at all."""
     scope = scope_for(user)
     cases = Petition.objects.all()
     if scope.everything:
@@ -46,86 +58,70 @@ def petitions_visible_to(user: User) -> QuerySet[Petition]:
     if scope.unit_ids:
         held = Assignment.objects.filter(petition=OuterRef("pk"), unit_id__in=scope.unit_ids)
         condition |= Q(intake_unit_id__in=scope.unit_ids) | Q(holder_unit_id__in=scope.unit_ids) | Exists(held)
-    open_to_me = (
-        Q(category__confidential=False)
-        | Q(intake_unit_id__in=scope.unit_ids)
-        | within_q("region_code", scope.commission_prefixes.values())
-    )
+    open_to_me = Q(category__confidential=False) | _desk_shell_q(scope)
+    if in_full := _commission_q(scope):
+        open_to_me |= in_full
     return cases.filter(condition).filter(open_to_me)
+
+
+def _commission_q(scope) -> Q | None:
+    """Confidential reports this scope sees in full: in the subtree of one of its commissions
+    that does not stand aside from the report (None when it has no commission)."""
+    parts = [
+        within_q("region_code", [prefix]) & ~Exists(Recusal.objects.filter(petition=OuterRef("pk"), unit_id=unit_id))
+        for unit_id, prefix in scope.commission_prefixes.items()
+    ]
+    return functools.reduce(operator.or_, parts) if parts else None
+
+
+def _desk_shell_q(scope) -> Q:
+    """Confidential reports this scope sees as the desk that logged them (unless it stands aside)."""
+    recused_desk = Recusal.objects.filter(petition=OuterRef("pk"), unit_id=OuterRef("intake_unit_id"))
+    return Q(intake_unit_id__in=scope.unit_ids) & ~Exists(recused_desk)
+
+
+def _covering_commissions(user: User, petition: Petition) -> list[int]:
+    """The user's commissions whose region covers the case and that do not stand aside from it."""
+    scope = scope_for(user)
+    covering = [
+        unit_id for unit_id, prefix in scope.commission_prefixes.items() if petition.region_code.startswith(prefix)
+    ]
+    if not covering:
+        return []
+    recused = set(Recusal.objects.filter(petition=petition, unit_id__in=covering).values_list("unit_id", flat=True))
+    return [unit_id for unit_id in covering if unit_id not in recused]
+
+
+def confidential_shell(user: User, petition: Petition) -> bool:
+    """Whether the user sees this case only as a shell: a confidential report seen by the desk
+    that logged it, not through a commission. A shell shows that the report was registered and
+    handed on, and its status: no title, content, files, notes, dispositions or reveals."""
+    if not petition.category.confidential or scope_for(user).everything:
+        return False
+    cached = getattr(petition, "_shell_for", None)
+    if cached is not None and cached[0] == user.pk:
+        return cached[1]
+    shell = not _covering_commissions(user, petition)
+    petition._shell_for = (user.pk, shell)
+    return shell
 
 
 def confidential_visible(user: User, petition: Petition) -> bool:
     """The one rule for a confidential report's identities (the reporter's name, phone and ID
     number, the names of the accused): only staff of a commission whose region covers the case
     (the competent level and above) and superusers; never a commission the report names
-    (recusal). Everyone else, the desk that logged it included, sees "confidential"."""
+    (recusal, as written at registration and as its staff stand now). Everyone else, the desk
+    that logged it included, sees "confidential"."""
     scope = scope_for(user)
     if not getattr(user, "is_authenticated", False):
         return False
     if scope.everything:
         return True
-    covering = [
-        unit_id for unit_id, prefix in scope.commission_prefixes.items() if petition.region_code.startswith(prefix)
-    ]
+    covering = _covering_commissions(user, petition)
     if not covering:
         return False
     accused = list(petition.accused.all())
     return any(not unit_recused(unit, accused) for unit in Unit.objects.filter(pk__in=covering))
-
-
-def unit_recused(unit: Unit, accused) -> bool:
-    """Whether a unit must stand aside (回避) from a report naming `accused`: one of them works
-    in it, is a member of it or leads a unit of its level (a leader of the same region).
-    Names are matched against the staff's full names: a report names people, not accounts."""
-    accused = list(accused)
-    if not accused:
-        return False
-    if any(person.unit_id == unit.pk for person in accused):
-        return True
-    names = {person_name_key(person.name) for person in accused} - {""}
-    if not names:
-        return False
-    staff = Membership.objects.filter(unit__is_active=True).filter(
-        Q(unit=unit) | Q(unit__region_id=unit.region_id, role=Role.LEADER)
-    )
-    # A unit's staff and its region's leaders are a few dozen people: compare them all, with
-    # names normalised the way a clerk may type them (full-width letters, spaces, "·").
-    return any(
-        person_name_key(full_name) in names or person_name_key(username) in names
-        for full_name, username in staff.values_list("user__full_name", "user__username")
-    )
-
-
-def person_name_key(name: str) -> str:
-    """A name as compared for recusal: NFKC, no spaces or middle dots, case-folded."""
-    folded = unicodedata.normalize("NFKC", name or "").casefold()
-    return "".join(ch for ch in folded if not ch.isspace() and ch not in "·・•.")
-
-
-def commission_above(region, accused=()) -> Unit | None:
-    """The nearest active commission strictly above `region` that need not stand aside."""
-    from stations import codes
-
-    ancestors = codes.ancestor_codes(region.code)
-    units = Unit.objects.filter(region__code__in=ancestors, kind=Unit.Kind.COMMISSION, is_active=True).select_related(
-        "region"
-    )
-    for unit in sorted(units, key=lambda unit: unit.region.code, reverse=True):
-        if not unit_recused(unit, accused):
-            return unit
-    return None
-
-
-def competent_commission(village, accused=()) -> Unit | None:
-    """Where a report against officials goes (管辖): the commission of the level above the
-    accused's unit (a village official → the township commission; a township official → the
-    county's), never the accused's own unit, and one level further up for every commission
-    that must stand aside. With no unit given the accused is taken for a village official."""
-    accused = list(accused)
-    regions = [person.unit.region for person in accused if person.unit_id is not None] or [village]
-    # The highest level any accused calls for: the shortest code among their regions.
-    highest = min(regions, key=lambda region: len(region.prefix))
-    return commission_above(highest, accused)
 
 
 def petition_get_for_user(user: User, pk: int, *, for_update: bool = False) -> Petition:
@@ -140,8 +136,20 @@ def petition_get_for_user(user: User, pk: int, *, for_update: bool = False) -> P
 
 
 def petition_list_for_user(user: User) -> QuerySet[Petition]:
-    """The case list with what every row shows, loaded up front (no query per row)."""
-    return petitions_visible_to(user).select_related("category", "region", "holder_unit", "intake_unit")
+    """The case list with what every row shows, loaded up front (no query per row).
+
+    Each row carries `shell`: a confidential report this user sees only as the desk that
+    logged it (`confidential_shell`): its title is not shown and search does not read it."""
+    cases = petitions_visible_to(user).select_related("category", "region", "holder_unit", "intake_unit")
+    return cases.annotate(shell=_shell_expression(scope_for(user)))
+
+
+def _shell_expression(scope):
+    if scope.everything:
+        return ExpressionWrapper(Value(False), output_field=BooleanField())
+    in_full = _commission_q(scope)
+    condition = Q(category__confidential=True) & ~in_full if in_full is not None else Q(category__confidential=True)
+    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 def queue_for_user(user: User) -> QuerySet[Petition]:
@@ -153,7 +161,8 @@ def queue_for_user(user: User) -> QuerySet[Petition]:
     desks = [unit for unit, roles in scope.unit_roles.items() if Role.CLERK in roles]
     mine = (
         Q(holder_unit_id__in=scope.unit_ids)
-        | Q(intake_unit_id__in=desks)
+        # A report against officials is not the desk's to act on: it only logged it.
+        | Q(intake_unit_id__in=desks, category__confidential=False)
         | Exists(Assignment.objects.filter(petition=OuterRef("pk"), unit_id__in=scope.unit_ids, active=True))
     )
     if scope.everything:
@@ -167,8 +176,16 @@ def queue_for_user(user: User) -> QuerySet[Petition]:
 
 def events_for_user(user: User, petition: Petition) -> QuerySet[PetitionEvent]:
     """The timeline of a case the user may see (the caller has already fetched it through
-    `petition_get_for_user`)."""
-    return petition.events.select_related("actor", "actor_unit", "from_unit", "to_unit").order_by("created_at", "id")
+    `petition_get_for_user`). A shell (`confidential_shell`) shows only that the report was
+    registered and handed on: never the commission's notes, dispositions or reveals."""
+    events = petition.events.select_related("actor", "actor_unit", "from_unit", "to_unit")
+    if confidential_shell(user, petition):
+        events = events.filter(verb=PetitionEvent.Verb.REGISTERED)
+    elif petition.category.confidential:
+        # A report never points to another case (a path from the accused to the reporter):
+        # links written before that rule are not shown either.
+        events = events.exclude(verb=PetitionEvent.Verb.REPEAT)
+    return events.order_by("created_at", "id")
 
 
 def public_events(petition: Petition) -> QuerySet[PetitionEvent]:

@@ -18,6 +18,7 @@ from rest_framework import serializers
 
 from petitions.masking import mask_id_number, mask_name, mask_phone
 from petitions.models import (
+    AccusedPerson,
     Assignment,
     Attachment,
     Category,
@@ -203,6 +204,8 @@ class RegisterInput(serializers.Serializer):
         many=True,
         required=False,
         default=list,
+        # Refused before a single unit is looked up.
+        max_length=AccusedPerson.MAX_PER_REPORT,
         help_text=_("Reports against officials: the people named (JSON only)."),
     )
 

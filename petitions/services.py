@@ -74,20 +74,19 @@ from petitions.models import (
     NotificationRoute,
     Petition,
     PetitionEvent,
+    Recusal,
     Satisfaction,
     Status,
     SupervisionNotice,
 )
+from petitions.recusal import accused_key, commission_above, competent_commission, recused_units, unit_recused
 from petitions.selectors import (
     ACTING_ROLES,
     allowed_actions,
     can_issue_notice,
-    commission_above,
-    competent_commission,
     confidential_visible,
     notice_member_roles,
     notification_recipients,
-    unit_recused,
 )
 from stations import codes
 from stations.models import Region, Unit, User
@@ -201,11 +200,16 @@ def _event(petition: Petition, verb: str, actor: User | None, *, public: bool = 
 
 
 def _locked(petition_id: int, expected_version: int | None) -> Petition:
-    petition = (
-        Petition.objects.select_for_update(of=("self",))
-        .select_related("category", "region", "holder_unit", "intake_unit")
-        .get(pk=petition_id)
-    )
+    """The case's row, locked for this transaction, as it is once the lock is ours.
+
+    The row alone is locked, then read with its relations: PostgreSQL re-checks a locking
+    query's joins against the row's new version after waiting, so a join on the unit a
+    concurrent transfer just replaced would find no row at all."""
+    try:
+        Petition.objects.select_for_update().only("pk").get(pk=petition_id)
+    except Petition.DoesNotExist:
+        raise StaleVersion(_("Someone else changed this case a moment ago. Reload it and try again.")) from None
+    petition = Petition.objects.select_related("category", "region", "holder_unit", "intake_unit").get(pk=petition_id)
     if expected_version is not None and petition.version != expected_version:
         raise StaleVersion(
             _("Someone else changed this case a moment ago. Reload it and try again."),
@@ -369,20 +373,36 @@ def _validate_registration(
     return {"title": title, "content": content, "attachments": checked}
 
 
-def _accused_people(accused: Sequence[dict]) -> list[AccusedPerson]:
+def _accused_people(accused: Sequence[dict], region: Region) -> list[AccusedPerson]:
+    """The officials a report names, each checked: a name, and a unit (when given) of the
+    county the report is filed in — a unit of another county would send the report to a
+    commission that cannot see it."""
+    if len(accused) > AccusedPerson.MAX_PER_REPORT:
+        message = _("A report can name at most %(n)d people: list the others in the description.")
+        raise ValidationError({"accused": message % {"n": AccusedPerson.MAX_PER_REPORT}})
     people = []
     for i, person in enumerate(accused):
         name = (person.get("name") or "").strip()
         if not name:
             raise ValidationError({"accused": _("Give the name of accused person %(n)d.") % {"n": i + 1}})
         unit = person.get("unit")
+        if unit is not None and (not unit.is_active or not unit.region.code.startswith(region.code[:6])):
+            raise ValidationError(
+                {"accused": _("The unit of accused person %(n)d is not a unit of this county.") % {"n": i + 1}}
+            )
         people.append(AccusedPerson(name=name[:60], post=(person.get("post") or "").strip()[:80], unit=unit))
     return people
 
 
 def _find_repeat(petition: Petition) -> Petition | None:
     """An earlier case by the same person (phone or ID number) about the same village and
-    category, still open or closed within a year, through any channel at any level."""
+    category, still open or closed within a year, through any channel at any level.
+
+    A report against officials is never linked, either way: the link (and the count on the
+    earlier case) would lead whoever sees one case to the other, and an official reported in
+    the second case to the reporter of the first."""
+    if petition.category.confidential:
+        return None
     same_person = Q()
     if petition.complainant_phone:
         same_person |= Q(complainant_phone=petition.complainant_phone)
@@ -396,6 +416,7 @@ def _find_repeat(petition: Petition) -> Petition | None:
         Petition.objects.filter(same_person, region_id=petition.region_id, category_id=petition.category_id)
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=year_ago))
         .exclude(status=Status.REJECTED)
+        .exclude(category__confidential=True)
         .order_by("-created_at", "-id")
         .only("id", "tracking_number", "repeat_of_id")
         .first()
@@ -454,7 +475,7 @@ def petition_register(
         attachments=attachments,
         public_county_code=public_county_code,
     )
-    accused_people = _accused_people(accused)
+    accused_people = _accused_people(accused, region)
     if category.confidential:
         holder = competent_commission(region, accused_people)
         if holder is None:
@@ -515,6 +536,11 @@ def petition_register(
         person.petition = petition
         person.full_clean()
         person.save()
+    if accused_people:
+        Recusal.objects.bulk_create(
+            Recusal(petition=petition, unit=unit, created_at=now)
+            for unit in recused_units(region, accused_people, intake_unit=intake_unit)
+        )
     _event(
         petition,
         Verb.REGISTERED,
@@ -1333,10 +1359,8 @@ class EscalationCache:
             self.targets[pk] = target if target is not None and target.region.level in _ESCALATION_LEVELS else None
 
     def commission_above(self, region: Region, accused: list) -> Unit | None:
-        from petitions.selectors import person_name_key
-
-        # Recusal reads only each accused's unit and normalised name.
-        key = (region.pk, tuple(sorted((person.unit_id or 0, person_name_key(person.name)) for person in accused)))
+        # Recusal reads only each accused's unit, name and post (`accused_key`).
+        key = (region.pk, tuple(sorted(accused_key(person) for person in accused)))
         if key not in self.commissions:
             self.commissions[key] = commission_above(region, accused)
         return self.commissions[key]
