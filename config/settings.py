@@ -16,7 +16,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from config.env import envbool, envint, envlist, envstr
+from config.env import envbool, envint, envlist, envrate, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("SUQIU_VAR_DIR", str(BASE_DIR / "var")))
@@ -439,10 +439,15 @@ SUQIU_EMAIL_BACKEND = envstr(
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# --- The resident portal: rate limits (django-ratelimit, counted in the default cache) -----
+# --- The resident portal: rate limits, counted in the default cache ------------------------
 # Redis when REDIS_URL is set; the local LocMemCache counts per process only (fine for one).
-SUQIU_LOOKUP_RATE_PER_ADDRESS = envstr("LOOKUP_RATE_PER_ADDRESS", "60/h")
-SUQIU_LOOKUP_RATE_PER_CASE = envstr("LOOKUP_RATE_PER_CASE", "10/h")
+# The lookup's count failed proofs only (wrong code or no such case, alike): per tracking
+# number and address (also per device that proved the case before), per address across
+# cases, per tracking number from all addresses (grievances/throttle.py; the arithmetic in
+# docs/security.md "Resident lookup limits").
+SUQIU_LOOKUP_RATE_PER_CASE_ADDRESS = envrate("LOOKUP_RATE_PER_CASE_ADDRESS", "10/h")
+SUQIU_LOOKUP_RATE_PER_ADDRESS = envrate("LOOKUP_RATE_PER_ADDRESS", "100/d")
+SUQIU_LOOKUP_RATE_PER_CASE = envrate("LOOKUP_RATE_PER_CASE", "100/d")
 SUQIU_SUBMIT_RATE_PER_ADDRESS = envstr("SUBMIT_RATE_PER_ADDRESS", "10/h")
 SUQIU_APPRAISAL_ANSWER_RATE_PER_ADDRESS = envstr("APPRAISAL_ANSWER_RATE_PER_ADDRESS", "30/h")
 # Behind a proxy, the header that carries the resident's address, e.g. HTTP_X_REAL_IP

@@ -33,7 +33,7 @@ from grievances.serializers import (
 from grievances.services import public_petition_submit
 from integrations.auth import CanReadStatistics, IntegrationKeyAuthentication, IntegrationRateThrottle
 from petitions.api import _FIELD_ERRORS
-from petitions.models import Category, Petition
+from petitions.models import Category
 from petitions.serializers import ErrorSerializer
 from petitions.services import petition_rate, petition_request_review
 
@@ -54,6 +54,20 @@ def _throttled() -> Response:
             "code": "throttled",
         },
         status=status.HTTP_429_TOO_MANY_REQUESTS,
+    )
+
+
+def _lookup_throttled(retry_at) -> Response:
+    when = timezone.localtime(retry_at).strftime("%Y-%m-%d %H:%M")
+    detail = _(
+        "Too many attempts from here or for this case. Try again after %(time)s, use the private link "
+        "from the SMS, or call the hotline 12345."
+    ) % {"time": when}
+    seconds = max(1, int((retry_at - timezone.now()).total_seconds()))
+    return Response(
+        {"detail": detail, "code": "throttled"},
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(seconds)},
     )
 
 
@@ -79,20 +93,28 @@ class PublicView(APIView):
 class PublicProofView(PublicView):
     input_serializer = LookupInput
 
-    def prove(self, request) -> tuple[Petition | None, dict, Response | None]:
+    def prove(self, request) -> tuple[throttle.Proof, dict, Response | None]:
+        """Check the codes within the lookup limits (grievances/throttle.py)."""
         data = self.input_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if throttle.lookup_limited(request._request, values["tracking_number"]):
-            return None, values, _throttled()
-        petition = selectors.petition_for_codes(values["tracking_number"], values["query_code"])
-        return petition, values, None if petition is not None else _no_match()
+        proof = throttle.prove_codes(
+            request._request,
+            tracking_number=values["tracking_number"],
+            query_code=values["query_code"],
+            device_token=values["device_token"],
+        )
+        if proof.limited:
+            return proof, values, _lookup_throttled(proof.retry_at)
+        return proof, values, None if proof.petition is not None else _no_match()
 
     @staticmethod
-    def case(petition: Petition, *, changed: bool = True) -> Response:
+    def case(proof: throttle.Proof, *, changed: bool = True) -> Response:
+        petition = proof.petition
         if changed:  # re-read what the action wrote (a lookup changed nothing)
             petition.refresh_from_db()
-        return Response(PublicCaseSerializer(selectors.public_case(petition)).data)
+        body = PublicCaseSerializer(selectors.public_case(petition)).data
+        return Response({**body, "device_token": proof.device_token})
 
 
 class PublicSubmitView(PublicView):
@@ -145,6 +167,7 @@ class PublicSubmitView(PublicView):
             "acceptance_due_at": petition.acceptance_due_at,
             "track_url": track,
             "private_url": private,
+            "device_token": throttle.device_token_issue(petition.tracking_number),
         }
         return Response(PublicReceiptSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -158,8 +181,8 @@ class PublicLookupView(PublicProofView):
         auth=[],
     )
     def post(self, request):
-        petition, _values, refusal = self.prove(request)
-        return refusal or self.case(petition, changed=False)
+        proof, _values, refusal = self.prove(request)
+        return refusal or self.case(proof, changed=False)
 
 
 class PublicRateView(PublicProofView):
@@ -176,13 +199,13 @@ class PublicRateView(PublicProofView):
         auth=[],
     )
     def post(self, request):
-        petition, values, refusal = self.prove(request)
+        proof, values, refusal = self.prove(request)
         if refusal:
             return refusal
         petition_rate(
-            petition_id=petition.pk, actor=None, satisfaction=values["satisfaction"], comment=values["comment"]
+            petition_id=proof.petition.pk, actor=None, satisfaction=values["satisfaction"], comment=values["comment"]
         )
-        return self.case(petition)
+        return self.case(proof)
 
 
 class PublicReviewView(PublicProofView):
@@ -197,11 +220,11 @@ class PublicReviewView(PublicProofView):
         auth=[],
     )
     def post(self, request):
-        petition, values, refusal = self.prove(request)
+        proof, values, refusal = self.prove(request)
         if refusal:
             return refusal
-        petition_request_review(petition_id=petition.pk, actor=None, reason=values["reason"])
-        return self.case(petition)
+        petition_request_review(petition_id=proof.petition.pk, actor=None, reason=values["reason"])
+        return self.case(proof)
 
 
 # --- Statistics (DESIGN.md §8: GET /api/v1/stats/summary/) -------------------------------------

@@ -36,11 +36,22 @@ class PublicReceiptSerializer(serializers.Serializer):
     private_url = serializers.CharField(
         allow_blank=True, help_text=_("The private link (when a phone was given); shown once.")
     )
+    device_token = serializers.CharField(help_text=_("Send it with later lookups of this case (see lookup)."))
 
 
 class LookupInput(serializers.Serializer):
     tracking_number = serializers.CharField(max_length=20)
     query_code = serializers.CharField(max_length=12)
+    device_token = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "The device token an earlier lookup of this case returned: with it, the code is checked "
+            "even while this case or this address is refused after wrong codes from elsewhere."
+        ),
+    )
 
 
 class RateInputPublic(LookupInput):
@@ -84,3 +95,6 @@ class PublicCaseSerializer(serializers.Serializer):
     can_request_review = serializers.BooleanField()
     review_window_ends = serializers.DateTimeField(allow_null=True)
     steps = PublicStepSerializer(many=True)
+    device_token = serializers.CharField(
+        required=False, help_text=_("Keep it for this case and send it with the next lookup, rating or review.")
+    )

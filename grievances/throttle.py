@@ -1,47 +1,222 @@
-"""Rate limits of the public portal, counted with django-ratelimit in the shared cache.
+"""Rate limits of the public portal: proving a case (lookup, rating, review, private link)
+and posting one.
 
-Per address: a bound on how fast one machine can guess codes or post cases. Per tracking
-number: a bound on guessing one case's query code from many addresses. Counted in the
-`default` cache: Redis when REDIS_URL is set (shared by every web process); locally a
-LocMemCache, which is per process — fine for `make run`, not for several web processes.
+A proof is limited by the proofs that *failed*: a wrong query code and a tracking number
+that does not exist count alike, keyed on the number as typed, so the limits tell nobody
+which numbers exist. A right code costs nothing and is refused only where a wrong one would
+be. Three counters (docs/security.md "Resident lookup limits" has the arithmetic):
+
+- per tracking number and address (`LOOKUP_RATE_PER_CASE_ADDRESS`, 10/h): a mistyping
+  resident, or one guessing machine, is refused that case until the window ends — the right
+  code too, or the refusal would stop only the wrong guesses and so point at the right one;
+- per address across cases (`LOOKUP_RATE_PER_ADDRESS`, 100/d): a bound on one machine
+  working through the tracking numbers Open311 lists;
+- per tracking number from every address (`LOOKUP_RATE_PER_CASE`, 100/d): the bound on a
+  distributed guess at one code. Once it is spent, the codes of that number are checked only
+  for a device that proved the case before.
+
+A device that proves a case (a lookup, the receipt of its submission, the private link)
+gets a device token (OWASP's "device cookie" against lockout): a random value signed for
+that one case, an HttpOnly cookie on the pages and `device_token` in the API. With it the
+codes are checked whatever the address's and the case's counters say; its own failures
+count on it alone (at `LOOKUP_RATE_PER_CASE_ADDRESS`), so a stolen token is no free run at
+the code. It proves nothing by itself: the code is still needed. The private link (256
+random bits) always opens its case; a wrong link counts on the address only.
+
+The counters are fixed windows in the `default` cache: Redis when REDIS_URL is set (shared
+by every web process); locally a LocMemCache, which is per process — fine for `make run`,
+not for several web processes. A proof takes a unit on each counter before the check (an
+atomic `incr`) and gives it back when the proof is right: concurrent guesses cannot overshoot
+a limit. django-ratelimit (still counting submissions) counts every request and cannot give
+a unit back, hence the small counter here.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import ipaddress
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from django.conf import settings
-from django.http import HttpRequest
+from django.core import signing
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import is_ratelimited
 
+from config.env import parse_rate
+from grievances import selectors
+from grievances.services import TOKEN_LIFETIME
+from petitions.models import Petition
 from petitions.services import normalize_tracking_number
 
-
-def _case_key(number: str):
-    return lambda group, request: normalize_tracking_number(number)[:20] or "-"
+_FUDGE = 5  # seconds a counter outlives its window, so it is never read as expired early
 
 
-def lookup_limited(request: HttpRequest, tracking_number: str = "") -> bool:
-    """Count one proof attempt (lookup, rating, review, private link); True when over a limit.
+@dataclass(frozen=True)
+class Proof:
+    """What one proof came to: the case (None when it did not match or was refused), when a
+    refused client may try again, and the device token to hand back with the case."""
 
-    Both counters are incremented on every attempt, so a blocked address keeps being blocked."""
-    by_address = is_ratelimited(
-        request,
-        group="portal.lookup.address",
-        key="ip",
-        rate=settings.SUQIU_LOOKUP_RATE_PER_ADDRESS,
-        method=is_ratelimited.ALL,
-        increment=True,
-    )
-    by_case = False
-    if tracking_number:
-        by_case = is_ratelimited(
-            request,
-            group="portal.lookup.case",
-            key=_case_key(tracking_number),
-            rate=settings.SUQIU_LOOKUP_RATE_PER_CASE,
-            method=is_ratelimited.ALL,
-            increment=True,
+    petition: Petition | None = None
+    retry_at: datetime | None = None
+    device_token: str = ""
+
+    @property
+    def limited(self) -> bool:
+        return self.retry_at is not None
+
+
+@dataclass(frozen=True)
+class _Counter:
+    key: str
+    limit: int
+    seconds: int
+    ends_at: float
+
+    @classmethod
+    def of(cls, group: str, value: str, rate: str) -> _Counter:
+        limit, seconds = parse_rate(rate)
+        window = int(time.time()) // seconds
+        digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+        return cls(f"lookup:{group}:{seconds}:{digest}:{window}", limit, seconds, (window + 1) * seconds)
+
+    def take(self) -> bool:
+        """Take one unit; False (and nothing taken) when the window's units are spent."""
+        for _attempt in range(3):
+            if cache.add(self.key, 1, self.seconds + _FUDGE):
+                count = 1
+                break
+            try:
+                count = cache.incr(self.key)
+                break
+            except ValueError:  # expired between add and incr: add again
+                continue
+        else:
+            return False
+        if count > self.limit:
+            self.give_back()
+            return False
+        return True
+
+    def give_back(self) -> None:
+        with contextlib.suppress(ValueError):  # the window ended meanwhile
+            cache.decr(self.key)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address as the limits count it: `RATELIMIT_IP_META_KEY` behind a proxy,
+    else REMOTE_ADDR; an IPv6 address by its /64 (one host often has the whole /64). Of a
+    list (X-Forwarded-For) the last entry, the one the proxy added: the client writes the rest."""
+    meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
+    raw = (request.META.get(meta_key) or "").rsplit(",", 1)[-1].strip()
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:64] or "-"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
+
+
+# --- Device tokens --------------------------------------------------------------------------------
+
+
+def _number(tracking_number: str) -> str:
+    return normalize_tracking_number(tracking_number or "")[:20] or "-"
+
+
+def _signer(number: str) -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=f"grievances.lookup.device:{number}")
+
+
+def device_token_issue(tracking_number: str) -> str:
+    """A device token for this case: a random value signed for its tracking number."""
+    return _signer(_number(tracking_number)).sign(secrets.token_urlsafe(16))
+
+
+def _device(number: str, token: str) -> str | None:
+    """The token's random value when it is a valid, unexpired token of this case, else None."""
+    if not token or len(token) > 200:
+        return None
+    try:
+        return _signer(number).unsign(token, max_age=TOKEN_LIFETIME)
+    except signing.BadSignature:
+        return None
+
+
+def device_cookie_name(tracking_number: str) -> str:
+    return f"suqiu_case_{_number(tracking_number)}"
+
+
+def device_cookie(request: HttpRequest, tracking_number: str) -> str:
+    return request.COOKIES.get(device_cookie_name(tracking_number), "")
+
+
+def remember_device(request: HttpRequest, response: HttpResponse, proof: Proof) -> HttpResponse:
+    """Set the device cookie of the proved case, unless the browser already holds a valid one."""
+    petition = proof.petition
+    if petition is None or not proof.device_token:
+        return response
+    number = petition.tracking_number
+    if _device(_number(number), device_cookie(request, number)) is None:
+        response.set_cookie(
+            device_cookie_name(number),
+            proof.device_token,
+            max_age=int(TOKEN_LIFETIME.total_seconds()),
+            path="/track/",
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
         )
-    return by_address or by_case
+    return response
+
+
+# --- Proofs ----------------------------------------------------------------------------------------
+
+
+def _refused(counter: _Counter) -> Proof:
+    return Proof(retry_at=datetime.fromtimestamp(counter.ends_at, tz=UTC))
+
+
+def prove_codes(request: HttpRequest, *, tracking_number: str, query_code: str, device_token: str = "") -> Proof:
+    """Check the tracking number and query code within the limits (module docstring)."""
+    number = _number(tracking_number)
+    device = _device(number, device_token)
+    if device is not None:
+        counters = [_Counter.of("device", device, settings.SUQIU_LOOKUP_RATE_PER_CASE_ADDRESS)]
+    else:
+        address = client_address(request)
+        counters = [
+            _Counter.of("address", address, settings.SUQIU_LOOKUP_RATE_PER_ADDRESS),
+            _Counter.of("case-address", f"{number} {address}", settings.SUQIU_LOOKUP_RATE_PER_CASE_ADDRESS),
+            _Counter.of("case", number, settings.SUQIU_LOOKUP_RATE_PER_CASE),
+        ]
+    taken: list[_Counter] = []
+    for counter in counters:
+        if not counter.take():
+            for earlier in taken:
+                earlier.give_back()
+            return _refused(counter)
+        taken.append(counter)
+    petition = selectors.petition_for_codes(tracking_number, query_code)
+    if petition is None:
+        return Proof()  # the units stay taken: this was a failure
+    for counter in taken:
+        counter.give_back()
+    return Proof(petition=petition, device_token=device_token if device else device_token_issue(number))
+
+
+def prove_link(request: HttpRequest, *, token: str) -> Proof:
+    """Open the case of a private link; a link that opens nothing counts on the address."""
+    petition = selectors.petition_for_token(token)
+    if petition is not None:
+        return Proof(petition=petition, device_token=device_token_issue(petition.tracking_number))
+    counter = _Counter.of("address", client_address(request), settings.SUQIU_LOOKUP_RATE_PER_ADDRESS)
+    return Proof() if counter.take() else _refused(counter)
 
 
 def submit_limited(request: HttpRequest) -> bool:

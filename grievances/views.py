@@ -65,8 +65,11 @@ def _county_query(county: Region) -> str:
     return "" if selectors.portal_county(None) == county else "?" + urlencode({"county": county.code})
 
 
-def _rate_limited(request: HttpRequest) -> HttpResponse:
-    return render(request, "grievances/rate_limited.html", status=429)
+def _rate_limited(request: HttpRequest, retry_at=None) -> HttpResponse:
+    response = render(request, "grievances/rate_limited.html", {"retry_at": retry_at}, status=429)
+    if retry_at is not None:
+        response["Retry-After"] = str(max(1, int((retry_at - timezone.now()).total_seconds())))
+    return response
 
 
 # --- Online submission ------------------------------------------------------------------------
@@ -164,7 +167,7 @@ def submitted(request: HttpRequest) -> HttpResponse:
     )
     token = receipt.get("token")
     private_url = request.build_absolute_uri(reverse("grievances:track_token", args=[token])) if token else ""
-    return render(
+    response = render(
         request,
         "grievances/submitted.html",
         {
@@ -175,21 +178,30 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "qr": mark_safe(_qr_svg(track_url)),  # segno writes the SVG from our own URL
         },
     )
+    # The browser that submitted the case is the resident's: it gets the case's device cookie.
+    device = throttle.Proof(petition=petition, device_token=throttle.device_token_issue(petition.tracking_number))
+    return throttle.remember_device(request, response, device)
 
 
 # --- Lookup, rating and review ------------------------------------------------------------------
 
 
-def _prove(request: HttpRequest, data) -> tuple[Petition | None, ProofForm, bool]:
-    """(the case, the proof form, rate-limited?) for a POST carrying the codes or the token."""
+def _prove(request: HttpRequest, data) -> tuple[throttle.Proof, ProofForm]:
+    """(what the proof came to, the proof form) for a POST carrying the codes or the token;
+    the codes within the lookup limits, with the browser's device cookie for that case."""
     proof = ProofForm(data)
     proof.is_valid()
     values = {name: proof.cleaned_data.get(name, "") for name in ("tracking_number", "query_code", "token")}
-    if throttle.lookup_limited(request, values["tracking_number"]):
-        return None, proof, True
     if values["token"]:
-        return selectors.petition_for_token(values["token"]), proof, False
-    return selectors.petition_for_codes(values["tracking_number"], values["query_code"]), proof, False
+        return throttle.prove_link(request, token=values["token"]), proof
+    number = values["tracking_number"]
+    proved = throttle.prove_codes(
+        request,
+        tracking_number=number,
+        query_code=values["query_code"],
+        device_token=throttle.device_cookie(request, number),
+    )
+    return proved, proof
 
 
 def _not_found(request: HttpRequest, form: LookupForm) -> HttpResponse:
@@ -233,12 +245,14 @@ def track(request: HttpRequest) -> HttpResponse:
     form = LookupForm(request.POST)
     if not form.is_valid():
         return render(request, "grievances/track.html", {"form": form})
-    petition, _proof, limited = _prove(request, request.POST)
-    if limited:
-        return _rate_limited(request)
-    if petition is None:
+    proved, _proof = _prove(request, request.POST)
+    if proved.limited:
+        return _rate_limited(request, proved.retry_at)
+    if proved.petition is None:
         return _not_found(request, form)
-    return _case_page(request, petition, {"tracking_number": petition.tracking_number, **_codes(form)})
+    petition = proved.petition
+    response = _case_page(request, petition, {"tracking_number": petition.tracking_number, **_codes(form)})
+    return throttle.remember_device(request, response, proved)
 
 
 def _codes(form: LookupForm) -> dict:
@@ -247,13 +261,13 @@ def _codes(form: LookupForm) -> dict:
 
 @never_cache
 def track_token(request: HttpRequest, token: str) -> HttpResponse:
-    """The private link from the SMS: opens the case like the codes do."""
-    if throttle.lookup_limited(request):
-        return _rate_limited(request)
-    petition = selectors.petition_for_token(token)
-    if petition is None:
+    """The private link from the SMS: opens the case like the codes do, whatever the limits."""
+    proved = throttle.prove_link(request, token=token)
+    if proved.limited:
+        return _rate_limited(request, proved.retry_at)
+    if proved.petition is None:
         return _not_found(request, LookupForm())
-    return _case_page(request, petition, {"token": token})
+    return throttle.remember_device(request, _case_page(request, proved.petition, {"token": token}), proved)
 
 
 def _proof_values(proof: ProofForm) -> dict:
@@ -266,9 +280,10 @@ def _proof_values(proof: ProofForm) -> dict:
 @never_cache
 @require_POST
 def rate(request: HttpRequest) -> HttpResponse:
-    petition, proof, limited = _prove(request, request.POST)
-    if limited:
-        return _rate_limited(request)
+    proved, proof = _prove(request, request.POST)
+    if proved.limited:
+        return _rate_limited(request, proved.retry_at)
+    petition = proved.petition
     if petition is None:
         return _not_found(request, LookupForm(initial={"tracking_number": request.POST.get("tracking_number", "")}))
     form = RateForm(request.POST, auto_id="rate-%s")
@@ -294,9 +309,10 @@ def rate(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 def review(request: HttpRequest) -> HttpResponse:
-    petition, proof, limited = _prove(request, request.POST)
-    if limited:
-        return _rate_limited(request)
+    proved, proof = _prove(request, request.POST)
+    if proved.limited:
+        return _rate_limited(request, proved.retry_at)
+    petition = proved.petition
     if petition is None:
         return _not_found(request, LookupForm(initial={"tracking_number": request.POST.get("tracking_number", "")}))
     form = ReviewForm(request.POST, auto_id="review-%s")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grievances.models import LookupToken
@@ -184,8 +185,13 @@ def test_lookup_is_rate_limited_per_address_with_a_clear_429(client, replied, se
         "/track/", {"tracking_number": replied.petition.tracking_number, "query_code": replied.registration.query_code}
     )
     assert blocked.status_code == 429
+    when = timezone.localtime(blocked.context["retry_at"]).strftime("%Y-%m-%d %H:%M")
     assert (
-        _("Too many attempts from here or for this case. Please wait an hour and try again, or call the hotline 12345.")
+        _(
+            "Too many attempts from here or for this case. Try again after %(time)s, use the private link "
+            "from the SMS, or call the hotline 12345."
+        )
+        % {"time": when}
         in blocked.content.decode()
     )
     # Another address is not blocked.
