@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from config.api import StrictPageSize
 from petitions.filters import PetitionFilter, list_rows
 from petitions.models import Category, Petition
-from petitions.selectors import events_for_user, petition_get_for_user, petition_list_for_user
+from petitions.selectors import attachments_for_user, events_for_user, petition_get_for_user, petition_list_for_user
 from petitions.serializers import (
     AcceptInput,
     AssignInput,
@@ -199,7 +199,11 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = input_class(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        data["expected_version"] = data.pop("version", None)
+        # Without a version, the one this request read: a change made by someone else between
+        # that read and the row lock (a colleague transferring the same case) answers 409
+        # instead of acting on a case the caller has not seen.
+        version = data.pop("version", None)
+        data["expected_version"] = petition.version if version is None else version
         return petition, data
 
     # --- Registering -------------------------------------------------------------------------
@@ -378,7 +382,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="attachments", pagination_class=None, filterset_class=None)
     def attachments(self, request, pk=None):
         petition = self._case(request, pk)
-        files = petition.attachments.all()
+        files = attachments_for_user(request.user, petition)
         return Response(AttachmentSerializer(files, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(
@@ -420,7 +424,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def attachment(self, request, pk=None, attachment_id=None):
         petition = self._case(request, pk)
-        found = petition.attachments.filter(pk=attachment_id).first()
+        found = attachments_for_user(request.user, petition).filter(pk=attachment_id).first()
         if found is None:
             raise Http404
         # Always a download, never shown inline: the browser does not render what a resident sent.

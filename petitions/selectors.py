@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Iterable
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.http import Http404
@@ -186,6 +187,13 @@ def events_for_user(user: User, petition: Petition) -> QuerySet[PetitionEvent]:
         # links written before that rule are not shown either.
         events = events.exclude(verb=PetitionEvent.Verb.REPEAT)
     return events.order_by("created_at", "id")
+
+
+def attachments_for_user(user: User, petition: Petition):
+    """The files of a case the user may see: none of a shell (`confidential_shell`)."""
+    if confidential_shell(user, petition):
+        return petition.attachments.none()
+    return petition.attachments.all()
 
 
 def public_events(petition: Petition) -> QuerySet[PetitionEvent]:
@@ -385,6 +393,18 @@ def notification_recipients(audience: str, *, petition: Petition, unit: Unit | N
     else:
         return []
     return list(users.distinct().order_by("pk"))
+
+
+def users_who_see(petition: Petition, user_ids: Iterable[int | None]) -> list[int | None]:
+    """Of these users (None: the resident), those who may open the case, in the same order:
+    all of them for an ordinary case; for a report against officials only those whose view
+    holds it, so a notification never tells a unit that stands aside that the report exists."""
+    user_ids = list(user_ids)
+    if not petition.category.confidential:
+        return user_ids
+    staff = User.objects.filter(pk__in=[pk for pk in user_ids if pk is not None])
+    seeing = {user.pk for user in staff if petitions_visible_to(user).filter(pk=petition.pk).exists()}
+    return [pk for pk in user_ids if pk is None or pk in seeing]
 
 
 def notifications_for(user: User):

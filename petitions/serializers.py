@@ -16,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from petitions.masking import mask_id_number, mask_name, mask_phone
+from petitions.masking import CONFIDENTIAL, mask_id_number, mask_name, mask_phone
 from petitions.models import (
     AccusedPerson,
     Assignment,
@@ -28,7 +28,13 @@ from petitions.models import (
     PetitionEvent,
     Satisfaction,
 )
-from petitions.selectors import active_category, allowed_actions, confidential_identities, personal_data_visible
+from petitions.selectors import (
+    active_category,
+    allowed_actions,
+    confidential_identities,
+    confidential_shell,
+    personal_data_visible,
+)
 from stations.models import Region, Unit
 from stations.selectors import region_with_parent
 
@@ -271,7 +277,8 @@ class PetitionRowSerializer(serializers.ModelSerializer):
             "category": None if category is None else {"code": category.code, "name": category.name},
             "region": None if region is None else {"code": region.code, "name": region.name},
             "holder_unit": None if unit is None else {"id": unit.pk, "name": unit.name},
-            "title": petition.title,
+            # A shell (a report seen only by the desk that logged it) shows no title.
+            "title": page.confidential if getattr(petition, "shell", False) else petition.title,
             "created_at": page.datetime(petition.created_at),
             "current_due_at": None if due is None else page.datetime(due),
             "overdue": due is not None and due < page.now,
@@ -295,6 +302,7 @@ class _RowPage:
         self.status_labels = {value: str(label) for value, label in Petition._meta.get_field("status").flatchoices}
         self.channel_labels = {value: str(label) for value, label in Petition._meta.get_field("channel").flatchoices}
         self.now = timezone.now()
+        self.confidential = str(CONFIDENTIAL)
         field = serializers.DateTimeField()
         self.datetime = field.to_representation
 
@@ -423,6 +431,29 @@ class PetitionDetailSerializer(serializers.ModelSerializer):
             "attachments",
         ]
         read_only_fields = fields
+
+    # What a shell (`selectors.confidential_shell`) leaves out of a report against officials:
+    # the desk that logged it sees that it was registered and handed on, and its status.
+    SHELL_BLANK = {
+        "reply": "",
+        "rejection_reason": "",
+        "rejection_guidance": "",
+        "rating_comment": "",
+        "accused": [],
+        "parts": [],
+        "attachments": [],
+        "allowed_actions": [],
+    }
+
+    def to_representation(self, petition: Petition) -> dict:
+        data = super().to_representation(petition)
+        if petition.category.confidential:
+            # A report never points to another case, nor counts one (links written before the rule).
+            data.update(repeat_of=None, repeat_count=0)
+            if confidential_shell(self.context["request"].user, petition):
+                word = str(CONFIDENTIAL)
+                data.update(self.SHELL_BLANK, title=word, content=word)
+        return data
 
     def _masked(self, petition: Petition) -> bool:
         cache = self.context.setdefault("_personal_data_visible", {})

@@ -87,6 +87,7 @@ from petitions.selectors import (
     confidential_visible,
     notice_member_roles,
     notification_recipients,
+    users_who_see,
 )
 from stations import codes
 from stations.models import Region, Unit, User
@@ -1469,7 +1470,7 @@ def _notification_rows(
             recipients = [None]
         else:
             about = region_of if route.audience == NotificationRoute.Audience.SUPERVISORS_OF_REGION else None
-            recipients = cache.recipients_for(route, petition, about or unit)
+            recipients = users_who_see(petition, cache.recipients_for(route, petition, about or unit))
         rows += [
             (
                 user,
@@ -2135,6 +2136,9 @@ def notify(
         else:
             about = region_of if route.audience == NotificationRoute.Audience.SUPERVISORS_OF_REGION else None
             recipients = notification_recipients(route.audience, petition=petition, unit=about or unit)
+            if petition.category.confidential:
+                seeing = set(users_who_see(petition, [user.pk for user in recipients]))
+                recipients = [user for user in recipients if user.pk in seeing]
         rows += [
             Notification(
                 user=user,

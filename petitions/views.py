@@ -48,12 +48,14 @@ from petitions.forms import (
     add_service_errors,
     intake_villages,
 )
-from petitions.masking import mask_id_number, mask_phone
+from petitions.masking import CONFIDENTIAL, mask_id_number, mask_phone
 from petitions.models import OPEN_STATUSES, ExtensionRequest, Petition
 from petitions.selectors import (
     allowed_actions,
+    attachments_for_user,
     can_issue_notice,
     confidential_identities,
+    confidential_shell,
     events_for_user,
     notice_get_for_user,
     notice_member_roles,
@@ -220,6 +222,8 @@ def _case_rows(cases: list[Petition]) -> list[SafeString]:
     # Translators: red badge on a late case (已逾期)
     overdue = format_html('<span class="badge overdue" data-overdue="1">{}</span>', _("Overdue"))
     names: dict[str, str] = {}  # category, village and unit names repeat down a page
+    # A shell (a report seen only by the desk that logged it) shows no title.
+    confidential = html_escape(str(CONFIDENTIAL))
 
     def name(text) -> str:
         if text not in names:
@@ -242,7 +246,7 @@ def _case_rows(cases: list[Petition]) -> list[SafeString]:
                     url,
                     html_escape(p.tracking_number),
                     url,
-                    html_escape(p.title),
+                    confidential if getattr(p, "shell", False) else html_escape(p.title),
                     name(p.category.name),
                     name(p.region.name),
                     channel_labels.get(p.channel) or html_escape(p.channel),
@@ -424,26 +428,30 @@ def _case_page(
         else mask_id_number(petition.complainant_id_number),
         "masked": not show_personal,
     }
-    if petition.category.confidential:
+    confidential = petition.category.confidential
+    if confidential:
         # A report against officials: "confidential" for all, until an authorised reveal.
         complainant = confidential_identities(user, petition, revealed=revealed)
         complainant["confidential"] = True
         complainant["reveal_error"] = reveal_error
+    # The desk that logged a report sees a shell: registered, handed on, its status.
+    shell = confidential_shell(user, petition)
     return render(
         request,
         "petitions/case_detail.html",
         {
             "petition": petition,
+            "shell": shell,
+            # A report never points to another case (links written before that rule included).
+            "repeat_of": petition.repeat_of if petition.repeat_of_id and not confidential else None,
             "complainant": complainant,
             "events": list(events_for_user(user, petition)),
-            "attachments": list(petition.attachments.all()),
-            "parts": list(petition.assignments.select_related("unit")),
+            "attachments": list(attachments_for_user(user, petition)),
+            "parts": [] if shell else list(petition.assignments.select_related("unit")),
             "panels": panels,
             "pending_extension": pending,
-            "notices": list(notices_visible_to(user).filter(petition=petition)),
-            "dispositions": list(petition.dispositions.select_related("unit"))
-            if petition.category.confidential
-            else [],
+            "notices": [] if shell else list(notices_visible_to(user).filter(petition=petition)),
+            "dispositions": list(petition.dispositions.select_related("unit")) if confidential and not shell else [],
         },
     )
 
@@ -495,7 +503,7 @@ def case_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     petition = petition_get_for_user(request.user, pk)
-    attachment = get_object_or_404(petition.attachments, pk=attachment_pk)
+    attachment = get_object_or_404(attachments_for_user(request.user, petition), pk=attachment_pk)
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

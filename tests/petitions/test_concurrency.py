@@ -72,3 +72,39 @@ def test_two_notes_on_the_same_version_one_is_refused_as_stale(world, register):
     )
     assert sum(isinstance(r, StaleVersion) for r in results) == 1, results
     assert PetitionEvent.objects.filter(petition=case, verb="note").count() == 1
+
+
+@pytest.mark.parametrize("send_version", [True, False], ids=["with-version", "without-version"])
+def test_two_transfers_of_one_case_at_once_the_loser_gets_409_in_chinese(world, register, send_version):
+    """Two handlers of the township centre transfer the same case at the same moment, through
+    the API, twelve times over: one transfer wins each round, the other is told in Chinese that
+    someone changed the case (409), never a 500, and no write is lost."""
+    from rest_framework.test import APIClient
+
+    handler, leader = world.users["handler"], world.users["leader"]
+    targets = [world.units["east_finance"], world.units["civil_affairs"]]
+    for _round in range(12):
+        case = register().petition
+        case = services.petition_accept(petition_id=case.pk, actor=handler)
+
+        def transfer(user, unit, version=case.version):
+            client = APIClient()
+            client.force_authenticate(user)
+            body = {"unit": unit.pk, "note": "转办"} | ({"version": version} if send_version else {})
+            return client.post(f"/api/v1/petitions/{case.pk}/transfer/", body, format="json")
+
+        answers = race(lambda: transfer(handler, targets[0]), lambda: transfer(leader, targets[1]))
+        codes = sorted(answer.status_code for answer in answers)
+        # Both read the case before either held its lock: the loser's is stale (409). A loser that
+        # read it after the winner's commit no longer holds it and is refused (403): never a 500.
+        assert codes in ([200, 409], [200, 403]) if not send_version else codes == [200, 409], codes
+        winner = next(answer for answer in answers if answer.status_code == 200)
+        loser = next(answer for answer in answers if answer.status_code != 200)
+        if loser.status_code == 409:
+            assert loser.json()["code"] == "stale_version"
+            assert loser.json()["detail"] == "他人刚刚修改了此件，请刷新后重试。", loser.json()
+        case.refresh_from_db()
+        assert case.holder_unit_id == winner.json()["holder_unit"]["id"]
+        assert case.version == 3
+        moves = PetitionEvent.objects.filter(petition=case, verb=PetitionEvent.Verb.TRANSFERRED)
+        assert moves.count() == 1 and moves.get().to_unit_id == case.holder_unit_id
