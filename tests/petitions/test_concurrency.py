@@ -87,11 +87,11 @@ def test_two_transfers_of_one_case_at_once_the_loser_gets_409_in_chinese(world, 
         case = register().petition
         case = services.petition_accept(petition_id=case.pk, actor=handler)
 
-        def transfer(user, unit, version=case.version):
+        def transfer(user, unit, version=case.version, pk=case.pk):
             client = APIClient()
             client.force_authenticate(user)
             body = {"unit": unit.pk, "note": "转办"} | ({"version": version} if send_version else {})
-            return client.post(f"/api/v1/petitions/{case.pk}/transfer/", body, format="json")
+            return client.post(f"/api/v1/petitions/{pk}/transfer/", body, format="json")
 
         answers = race(lambda: transfer(handler, targets[0]), lambda: transfer(leader, targets[1]))
         codes = sorted(answer.status_code for answer in answers)
