@@ -23,10 +23,10 @@ def build() -> dict:
     from django.db import connection
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
-    from rest_framework.authtoken.models import Token
 
     from config.middleware import LAST_SEEN_AT, SIGNED_IN_AT
     from stations.models import Membership, Region, User
+    from stations.tokens import token_issue
 
     province = Region.objects.get(level="province")
     county = Region.objects.filter(level="county").order_by("code").first()
@@ -63,7 +63,9 @@ def build() -> dict:
         "county_supervisor": member(county, "commission", "supervisor"),
         "province_supervisor": member(province, "commission", "supervisor"),
     }
-    tokens = {name: Token.objects.get_or_create(user=user)[0].key for name, user in users.items()}
+    # Fresh tokens each run (they expire after API_TOKEN_HOURS), issued as if the code had
+    # been given: the supervisors owe one, and a token without it is refused (stations.tokens).
+    tokens = {name: token_issue(user=user, two_factor=True).token for name, user in users.items()}
 
     staff = users["county_supervisor"]
     session = SessionStore()

@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -366,7 +366,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "stations.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -378,6 +378,16 @@ REST_FRAMEWORK = {
     # Integrations (docs/integrations.md): each API key has its own rate (Integration.rate);
     # the public Open311 reads are limited per address.
     "DEFAULT_THROTTLE_RATES": {"open311_read": envstr("OPEN311_READ_RATE_PER_ADDRESS", "600/hour")},
+}
+# API tokens (docs/security.md, stations.tokens): django-rest-knox, stored as a digest, sent
+# as `Authorization: Token <token>`; each lives API_TOKEN_HOURS from issue, like a session.
+API_TOKEN_HOURS = envint("API_TOKEN_HOURS", 10)
+KNOX_TOKEN_MODEL = "stations.ApiToken"
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Suqiu API",

@@ -15,7 +15,7 @@ from grievances.api import (
     StatsSummaryView,
 )
 from petitions.api import CategoryViewSet, PetitionViewSet, SupervisionNoticeViewSet
-from stations.api import RegionViewSet, TokenView, UnitViewSet
+from stations.api import RegionViewSet, SignOutEverywhereView, SignOutView, TokenView, UnitViewSet
 
 router = DefaultRouter()
 # No `.json` twins of every route: the contract (DESIGN.md §8) has none, and the viewsets'
@@ -30,6 +30,8 @@ router.register("appraisals", CampaignViewSet, basename="appraisal")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/logout/", SignOutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", SignOutEverywhereView.as_view(), name="api-logout-all"),
     path("public/petitions/", PublicSubmitView.as_view(), name="api-public-submit"),
     path("public/lookup/", PublicLookupView.as_view(), name="api-public-lookup"),
     path("public/rate/", PublicRateView.as_view(), name="api-public-rate"),

@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from stations.models import Membership, ReceptionSlot, Region, Unit, User
+from stations.models import ApiToken, Membership, ReceptionSlot, Region, Unit, User
+from stations.tokens import tokens_revoke
 
 
 class RolesOfStaffInline(admin.TabularInline):
@@ -32,6 +34,39 @@ class StaffAdmin(UserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "full_name", "phone", "password1", "password2")}),
     )
+    actions = ["revoke_api_tokens"]
+
+    @admin.action(description=_("Revoke API tokens"), permissions=["change"])
+    def revoke_api_tokens(self, request, queryset):
+        revoked = sum(
+            tokens_revoke(user_id=pk, reason="revoked by an administrator")
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d API token revoked.", "%(count)d API tokens revoked.", revoked) % {"count": revoked},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Who holds API tokens, until when; deleting one revokes it. Tokens are issued by the
+    token endpoint only, and only their digest is kept: nothing here shows a usable token."""
+
+    list_display = ["user", "created", "expiry", "two_factor"]
+    list_filter = ["two_factor"]
+    search_fields = ["user__username", "user__full_name"]
+    list_select_related = ["user"]
+    ordering = ["-created"]
+    fields = ["user", "created", "expiry", "two_factor"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Region)

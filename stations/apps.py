@@ -10,3 +10,6 @@ class StationsConfig(AppConfig):
         # Connects the sign-in receiver that starts a session's clocks (idle and absolute
         # timeouts), whichever view or test helper signs the person in.
         from config import middleware  # noqa: F401
+
+        # Revokes API tokens on a password change or a removed TOTP device (stations.tokens).
+        from stations import signals  # noqa: F401

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 from stations import codes
 
@@ -29,6 +30,25 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.get_full_name()
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token (接口令牌) of a staff member: django-rest-knox keeps only its digest and
+    its expiry; `two_factor` says whether it was issued against a second-factor code
+    (stations.tokens)."""
+
+    two_factor = models.BooleanField(
+        _("issued with a two-factor code"),
+        default=False,
+        help_text=_("A token issued without a code stops working once its holder must sign in with one."),
+    )
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.token_key[:8]}…"
 
 
 class RegionQuerySet(models.QuerySet):

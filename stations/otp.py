@@ -198,7 +198,9 @@ class TwoFactorMiddleware:
     enrolment) page, the session-authenticated API answers 403 `otp_required`.
 
     Requests with their own credentials (`Authorization`) are left to the API's
-    authentication: tokens are only issued against a code (stations.api.TokenView).
+    authentication: a token is issued to such a person only against a code
+    (stations.api.TokenView), and one issued without a code is refused once its holder owes
+    one (stations.tokens).
     """
 
     def __init__(self, get_response):

@@ -3,7 +3,7 @@
 Every operation the schema served at /api/schema/ describes is called in process, through
 Django's WSGI application, with data schemathesis derives from the schema: valid data
 (positive) and data the schema forbids (negative). Each request goes out as several people
-— anonymous, the 东一村 clerk and the county commission's supervisor (DRF tokens) — after a
+— anonymous, the 东一村 clerk and the county commission's supervisor (API tokens) — after a
 small county has been seeded, and path ids are drawn from real objects half the time so
 detail routes get past their 404. The checks:
 
@@ -35,7 +35,6 @@ from django.core.wsgi import get_wsgi_application
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -45,6 +44,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.conftest import World
+from tests.tokens import token_for
 
 _in_ci = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 pytestmark = [
@@ -200,7 +200,7 @@ def _real_ids(path: str, seeded: dict[str, list]) -> dict[str, list]:
 
 def _headers(world: World) -> dict[str, dict[str, str]]:
     # Tokens made directly: commission staff cannot get one from the token endpoint without an OTP.
-    tokens = {name: Token.objects.create(user=world.users[name]).key for name in IDENTITIES if name != "anonymous"}
+    tokens = {name: token_for(world.users[name]) for name in IDENTITIES if name != "anonymous"}
     return {name: ({"Authorization": f"Token {tokens[name]}"} if name in tokens else {}) for name in IDENTITIES}
 
 

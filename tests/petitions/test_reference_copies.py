@@ -9,10 +9,10 @@ import time
 from datetime import date, datetime
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from petitions.deadlines import CHINA, deadline_add
 from petitions.models import Category, Holiday, Petition, PetitionEvent
+from tests.tokens import token_headers
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,7 @@ CASES = "/api/v1/petitions/"
 
 @pytest.fixture
 def clerk(client, world):
-    token = Token.objects.create(user=world.users["clerk"])
-    headers = {"HTTP_AUTHORIZATION": f"Token {token.key}", "HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    headers = token_headers(world.users["clerk"], HTTP_ACCEPT_LANGUAGE="zh-hans")
     count = iter(range(1000))
 
     def post(**overrides):
