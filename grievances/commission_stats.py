@@ -82,6 +82,10 @@ def commission_summary(user: User, *, region: Region | None, date_from: date, da
     )
     if prefixes is not None:
         reports = reports.filter(within_q("region_code", prefixes))
+    if own := list(scope_for(user).commission_prefixes):
+        # Not a count of the reports the user's commission stands aside from (回避): they are
+        # the reports against its own people.
+        reports = reports.exclude(recusals__unit_id__in=own)
     rows = list(reports.values_list("pk", "created_at", "status", "channel", "region_code"))
     summary = CommissionSummary(region=region, date_from=date_from, date_to=date_to, received=len(rows))
 

@@ -337,7 +337,12 @@ def notices_visible_to(user: User):
     if scope.everything:
         return notices
     member_of = [unit_id for unit_id, roles in scope.unit_roles.items() if roles - {Role.OBSERVER}]
-    return notices.filter(Q(unit_id__in=member_of) | within_q("petition__region_code", scope.case_prefixes))
+    notices = notices.filter(Q(unit_id__in=member_of) | within_q("petition__region_code", scope.case_prefixes))
+    # A notice on a report against officials is seen only by those who see the report: not by
+    # a unit that stands aside from it, nor by a supervisor outside the commissions.
+    return notices.filter(
+        Q(petition__category__confidential=False) | Q(petition__in=petitions_visible_to(user).values("pk"))
+    )
 
 
 def notice_get_for_user(user: User, pk: int):

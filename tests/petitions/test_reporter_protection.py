@@ -18,6 +18,7 @@ from django.utils import timezone
 from petitions.masking import CONFIDENTIAL
 from petitions.models import Notification, Petition, PetitionEvent, Recusal
 from petitions.services import (
+    notice_issue,
     petition_accept,
     petition_dispose,
     petition_escalate,
@@ -146,6 +147,16 @@ def test_the_recused_secretary_gets_404_everywhere(client, api, world, both, not
         client.force_login(user)
         assert client.get(reverse("petitions:case", args=[y.pk])).status_code == 404
         assert client.post(reverse("petitions:reveal", args=[y.pk]), {"reason": "核实"}).status_code == 404
+    # A supervision notice on Y, and the commission statistics of the township, do not show it.
+    notice = notice_issue(petition_id=y.pk, actor=world.users["supervisor"], text="请按期办结", days=5)
+    api.force_authenticate(world.users["secretary"])
+    notices = api.get("/api/v1/supervision-notices/").json()
+    assert notice.pk not in [row["id"] for row in notices.get("results", notices)]
+    assert api.get(f"/api/v1/supervision-notices/{notice.pk}/").status_code == 404
+    township = world.region("东镇").code
+    assert api.get("/api/v1/stats/commission/", {"region": township}).json()["received"] == 1  # X only
+    api.force_authenticate(world.users["supervisor"])
+    assert api.get("/api/v1/stats/commission/", {"region": township}).json()["received"] == 2
     # The county commission handles it; an escalation notifies nobody of the recused unit.
     county = world.users["county_officer"]
     api.force_authenticate(county)
