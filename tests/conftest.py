@@ -42,6 +42,32 @@ class World:
         return self.regions[name]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_may_empty_the_audit_tables():
+    """pytest-django empties the database after each transactional test with TRUNCATE, which
+    the audit tables refuse even to their owner (config/audit.py). The test run's flush, and
+    nothing else, lifts their TRUNCATE triggers inside its own transaction, as an owner may
+    (the application's runtime role may not: tests/test_database_roles.py)."""
+    from django.db import transaction
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from config.audit import APPEND_ONLY_TABLES, truncate_trigger_name
+
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with transaction.atomic(using=self.connection.alias), self.connection.cursor() as cursor:
+            for table in APPEND_ONLY_TABLES:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {truncate_trigger_name(table)}")
+            flush(self, sql_list)
+            for table in APPEND_ONLY_TABLES:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {truncate_trigger_name(table)}")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """Tests run without `collectstatic`: serve static files by name, not from the manifest."""

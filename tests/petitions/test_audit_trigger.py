@@ -1,9 +1,12 @@
-"""Audit events are append-only in the database: on PostgreSQL a trigger refuses every UPDATE and
-DELETE of a case event or an appraisal event, whoever sends it (migrations petitions 0007,
-evaluations 0002). The admin offers no deletion that would take events along."""
+"""Audit events are append-only in the database: on PostgreSQL triggers refuse every UPDATE,
+DELETE and TRUNCATE of case events and appraisal events, whoever sends it, the tables' owner
+included (migrations petitions 0007 and 0012, evaluations 0002 and 0003; SQL in config/audit.py).
+That the application's own role cannot lift them is tests/test_database_roles.py. The admin
+offers no deletion that would take events along."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import pytest
@@ -16,8 +19,9 @@ from petitions.services import petition_accept
 
 pytestmark = pytest.mark.django_db
 
+# CI runs on PostgreSQL: there these tests must run, never skip.
 on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
+    connection.vendor != "postgresql" and not os.environ.get("CI"),
     reason="the append-only trigger exists on PostgreSQL only (set DATABASE_URL=postgres://… to run)",
 )
 
@@ -95,15 +99,36 @@ def test_appraisal_events_cannot_be_updated_or_deleted(campaign):
 
 
 @on_postgresql
+def test_the_audit_tables_cannot_be_truncated_even_by_their_owner(register, campaign):
+    """The test run connects as the tables' owner (it created them): TRUNCATE, of the events or
+    of the cases and campaigns they belong to with CASCADE, is refused all the same."""
+    register()
+    # The rows just written still have their foreign-key checks pending, and PostgreSQL
+    # refuses to truncate a table with pending trigger events before any trigger runs.
+    raw("SET CONSTRAINTS ALL IMMEDIATE", [])()
+    cases = "case events are append-only: TRUNCATE of petitions_petitionevent refused"
+    appraisals = "appraisal events are append-only: TRUNCATE of evaluations_appraisalevent refused"
+    refused(raw("TRUNCATE petitions_petitionevent", []), cases)
+    refused(raw("TRUNCATE petitions_petition CASCADE", []), cases)
+    refused(raw("TRUNCATE evaluations_appraisalevent", []), appraisals)
+    refused(raw("TRUNCATE evaluations_campaign CASCADE", []), appraisals)
+    assert PetitionEvent.objects.count() == 1
+    assert AppraisalEvent.objects.filter(campaign=campaign).exists()
+
+
+@on_postgresql
 def test_the_triggers_are_installed():
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s",
-            ["%append_only"],
+            "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_trigger "
+            "WHERE NOT tgisinternal AND (tgname LIKE %s OR tgname LIKE %s)",
+            ["%append_only", "%no_truncate"],
         )
         assert sorted(cursor.fetchall()) == [
-            ("evaluations_appraisalevent", "appraisalevent_append_only"),
-            ("petitions_petitionevent", "petitionevent_append_only"),
+            ("evaluations_appraisalevent", "appraisalevent_append_only", "O"),
+            ("evaluations_appraisalevent", "appraisalevent_no_truncate", "O"),
+            ("petitions_petitionevent", "petitionevent_append_only", "O"),
+            ("petitions_petitionevent", "petitionevent_no_truncate", "O"),
         ]
 
 
