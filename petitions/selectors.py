@@ -136,6 +136,16 @@ def petition_get_for_user(user: User, pk: int, *, for_update: bool = False) -> P
         raise Http404 from None
 
 
+def petition_just_registered(user: User, pk: int) -> Petition:
+    """The case this user has just registered, for its receipt (the caller holds its query
+    code from the registration), even when the user's desk must stand aside from it; or 404."""
+    cases = Petition.objects.select_related("category", "region", "intake_unit", "holder_unit", "registered_by")
+    try:
+        return cases.get(pk=pk, registered_by=user)
+    except (Petition.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
 def petition_list_for_user(user: User) -> QuerySet[Petition]:
     """The case list with what every row shows, loaded up front (no query per row).
 

@@ -446,9 +446,12 @@ class PetitionDetailSerializer(serializers.ModelSerializer):
     }
 
     def to_representation(self, petition: Petition) -> dict:
-        data = super().to_representation(petition)
+        return self.confidential_parts(super().to_representation(petition), petition)
+
+    def confidential_parts(self, data: dict, petition: Petition) -> dict:
+        """A report against officials never points to another case nor counts one (links
+        written before that rule included); a shell shows none of what it says."""
         if petition.category.confidential:
-            # A report never points to another case, nor counts one (links written before the rule).
             data.update(repeat_of=None, repeat_count=0)
             if confidential_shell(self.context["request"].user, petition):
                 word = str(CONFIDENTIAL)
@@ -562,7 +565,7 @@ def registration_answer(petition: Petition, context: dict) -> dict:
     category, region, intake, holder = petition.category, petition.region, petition.intake_unit, petition.holder_unit
     parts = sorted(petition.assignments.all(), key=lambda part: (not part.active, part.role != "lead", part.pk))
     attachments = list(petition.attachments.all())
-    return {
+    answer = {
         "id": petition.pk,
         "tracking_number": petition.tracking_number,
         "status": petition.status,
@@ -618,6 +621,7 @@ def registration_answer(petition: Petition, context: dict) -> dict:
         "attachments": AttachmentSerializer(attachments, many=True, context=context).data if attachments else [],
         "query_code": own.get_query_code(petition),
     }
+    return own.confidential_parts(answer, petition)
 
 
 class EventSerializer(serializers.ModelSerializer):

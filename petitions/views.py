@@ -64,7 +64,9 @@ from petitions.selectors import (
     notifications_for,
     personal_data_visible,
     petition_get_for_user,
+    petition_just_registered,
     petition_list_for_user,
+    petitions_visible_to,
     queue_for_user,
     units_for_routing,
 )
@@ -127,15 +129,27 @@ def intake(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def receipt(request: HttpRequest, pk: int) -> HttpResponse:
-    petition = petition_get_for_user(request.user, pk)
     codes = request.session.get(RECEIPT_CODES, {})
-    query_code = codes.pop(str(petition.pk), None)
-    if query_code is not None:
+    if str(pk) in codes:
+        # Printed once, right after registering, even when the desk must stand aside from it.
+        petition = petition_just_registered(request.user, pk)
+        query_code = codes.pop(str(pk))
         request.session[RECEIPT_CODES] = codes
+    else:
+        petition = petition_get_for_user(request.user, pk)
+        query_code = None
+    may_open = query_code is None or petitions_visible_to(request.user).filter(pk=pk).exists()
     return render(
         request,
         "petitions/receipt.html",
-        {"petition": petition, "query_code": query_code, "portal_url": request.build_absolute_uri("/")},
+        {
+            "petition": petition,
+            "query_code": query_code,
+            "portal_url": request.build_absolute_uri("/"),
+            "may_open": may_open,
+            # Reprinted later by a desk that sees the report only as a shell: no title.
+            "show_title": query_code is not None or not confidential_shell(request.user, petition),
+        },
     )
 
 

@@ -326,3 +326,32 @@ def test_the_accused_list_is_bounded(api, world, commission):
     assert Petition.objects.count() == before
     people = [{"name": f"某{i}", "post": "村干部"} for i in range(20)]
     assert api.post("/api/v1/petitions/", _report_body(world, people), format="json").status_code == 201
+
+
+def test_a_desk_that_stands_aside_still_prints_the_receipt_once(client, world, categories, commission):
+    """The clerk logs a report naming the village's own Party secretary: the receipt (with the
+    query code) is printed right after, then the case is out of the desk's reach."""
+    client.force_login(world.users["clerk"])
+    response = client.post(
+        reverse("petitions:intake"),
+        {
+            "complainant_name": REPORTER,
+            "complainant_phone": PHONE,
+            "category": categories["discipline"].pk,
+            "title": "村支书侵占集体资金",
+            "content": "东一村党支部书记侵占集体资金。",
+            "accused": "某某，东一村党支部书记",
+            "region": world.region("东一村").pk,
+            "channel": "visit",
+            "intake_unit": world.units["east1_desk"].pk,
+        },
+        follow=True,
+    )
+    case = Petition.objects.get()
+    assert Recusal.objects.filter(petition=case, unit=world.units["east1_desk"]).exists()
+    body = response.content.decode()
+    assert response.status_code == 200 and case.tracking_number in body
+    assert 'id="query-code"' in body and f'href="{reverse("petitions:case", args=[case.pk])}"' not in body
+    # Printed once: a second visit, like the case page, is a 404.
+    assert client.get(reverse("petitions:receipt", args=[case.pk])).status_code == 404
+    assert client.get(reverse("petitions:case", args=[case.pk])).status_code == 404
