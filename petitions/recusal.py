@@ -92,7 +92,7 @@ def _names_leader_of(texts: Iterable[str], region) -> bool:
     return False
 
 
-def unit_recused(unit: Unit, accused) -> bool:
+def unit_recused(unit: Unit, accused, *, memberships=None) -> bool:
     """Whether a unit must stand aside (回避) from a report naming `accused`: one of them works
     in it (their unit, or a post or name that names it), is one of its staff (by full name or
     user name), or leads a unit of its region (a leader of that region by name, or a post like
@@ -109,8 +109,10 @@ def unit_recused(unit: Unit, accused) -> bool:
         return True
     if not names:
         return False
-    staff = Membership.objects.filter(unit__is_active=True).filter(
-        Q(unit=unit) | Q(unit__region_id=unit.region_id, role=Role.LEADER)
+    staff = (
+        (memberships if memberships is not None else Membership.objects)
+        .filter(unit__is_active=True)
+        .filter(Q(unit=unit) | Q(unit__region_id=unit.region_id, role=Role.LEADER))
     )
     # A unit's staff and its region's leaders are a few dozen people: compare them all.
     return any(
@@ -156,20 +158,23 @@ def competent_commission(village, accused=()) -> Unit | None:
     return commission_above(highest, accused)
 
 
-def recused_units(village, accused, *, intake_unit: Unit | None = None) -> list[Unit]:
+def recused_units(village, accused, *, intake_unit: Unit | None = None, units=None, memberships=None) -> list[Unit]:
     """Every unit that must stand aside from this report and would otherwise see it: the
     commissions whose region covers the village (they see the reports of their subtree) and
-    the desk that logged it."""
+    the desk that logged it. `units` and `memberships` are the managers to read (a migration
+    passes its historical ones)."""
     accused = list(accused)
     if not accused:
         return []
     candidates = list(
-        Unit.objects.filter(
+        (units if units is not None else Unit.objects)
+        .filter(
             region__code__in=[*codes.ancestor_codes(village.code), village.code],
             kind=Unit.Kind.COMMISSION,
             is_active=True,
-        ).select_related("region")
+        )
+        .select_related("region")
     )
     if intake_unit is not None:
         candidates.append(intake_unit)
-    return [unit for unit in candidates if unit_recused(unit, accused)]
+    return [unit for unit in candidates if unit_recused(unit, accused, memberships=memberships)]

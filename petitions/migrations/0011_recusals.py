@@ -19,6 +19,26 @@ def unlink_confidential_repeats(apps, schema_editor):
         Petition.objects.filter(pk=pk).update(repeat_of=None)
 
 
+def backfill_recusals(apps, schema_editor):
+    """The reports registered before `Recusal` existed: the same rule as at registration
+    (`petitions.recusal.recused_units`), read through this migration's models."""
+    from petitions.recusal import recused_units
+
+    Petition = apps.get_model("petitions", "Petition")
+    Recusal = apps.get_model("petitions", "Recusal")
+    Unit = apps.get_model("stations", "Unit")
+    Membership = apps.get_model("stations", "Membership")
+    reports = Petition.objects.filter(category__confidential=True).select_related("region", "intake_unit__region")
+    for report in reports.iterator():
+        accused = list(report.accused.all())
+        units = recused_units(
+            report.region, accused, intake_unit=report.intake_unit, units=Unit.objects, memberships=Membership.objects
+        )
+        Recusal.objects.bulk_create(
+            [Recusal(petition_id=report.pk, unit_id=unit.pk) for unit in units], ignore_conflicts=True
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -42,4 +62,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(unlink_confidential_repeats, migrations.RunPython.noop),
+        migrations.RunPython(backfill_recusals, migrations.RunPython.noop),
     ]

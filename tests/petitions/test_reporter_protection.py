@@ -355,3 +355,25 @@ def test_a_desk_that_stands_aside_still_prints_the_receipt_once(client, world, c
     # Printed once: a second visit, like the case page, is a 404.
     assert client.get(reverse("petitions:receipt", args=[case.pk])).status_code == 404
     assert client.get(reverse("petitions:case", args=[case.pk])).status_code == 404
+
+
+def test_the_upgrade_writes_the_recusals_of_earlier_reports_and_drops_their_links(world, both):
+    """Migration 0011 on reports registered before it: the same recusals, no repeat links."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("petitions.migrations.0011_recusals")
+    x, y = both
+    expected = set(Recusal.objects.values_list("petition_id", "unit_id"))
+    assert (y.pk, world.units["east_commission"].pk) in expected
+    Recusal.objects.all().delete()
+    Petition.objects.filter(pk=y.pk).update(repeat_of=x)
+    Petition.objects.filter(pk=x.pk).update(repeat_count=1)
+    migration.unlink_confidential_repeats(apps, None)
+    migration.backfill_recusals(apps, None)
+    assert set(Recusal.objects.values_list("petition_id", "unit_id")) == expected
+    assert list(Petition.objects.filter(pk__in=[x.pk, y.pk]).values_list("repeat_of", "repeat_count")) == [
+        (None, 0),
+        (None, 0),
+    ]
