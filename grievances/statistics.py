@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from grievances.models import DailyStat, DailyStatDay, MonthlyCountyStat
 from petitions.models import OPEN_STATUSES, Category, Channel, Petition, Satisfaction, Status
-from petitions.selectors import petitions_visible_to
+from petitions.selectors import petition_list_for_user, petitions_visible_to
 from stations import codes
 from stations.models import Region, User
 from stations.selectors import Scope, scope_for, within_q
@@ -505,7 +505,7 @@ def overdue_for(user: User, *, region: Region | None, limit: int = 20) -> list[P
     """The open cases past their deadline (most overdue first), bounded: the dashboard's list.
     Observers (aggregates only) get none."""
     scope = scope_for(user)
-    cases = petitions_visible_to(user)
+    cases = petition_list_for_user(user)  # each row says whether it is a shell (no title shown)
     if region is not None:
         cases = cases.filter(within_q("region_code", [region.prefix]))
     if not (scope.everything or scope.case_prefixes or scope.unit_ids):

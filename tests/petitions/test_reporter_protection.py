@@ -377,3 +377,11 @@ def test_the_upgrade_writes_the_recusals_of_earlier_reports_and_drops_their_link
         (None, 0),
         (None, 0),
     ]
+
+
+def test_the_dashboards_overdue_list_shows_a_shell_without_its_title(client, world, report):
+    case = report({"name": "杨某某", "post": "村党支部副书记"}, title="村干部截留参合金").petition
+    Petition.objects.filter(pk=case.pk).update(current_due_at=timezone.now() - timedelta(days=1))
+    client.force_login(world.users["clerk"])
+    page = client.get(reverse("grievances:dashboard")).content.decode()
+    assert case.tracking_number in page and "村干部截留参合金" not in page
