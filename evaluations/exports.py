@@ -1,4 +1,5 @@
-"""The results of a campaign as an Excel workbook (openpyxl)."""
+"""The results of a campaign as an Excel workbook (openpyxl); every cell through
+`config.spreadsheets`, so a unit's name or a veto reason is never run as a formula."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from io import BytesIO
 
 from django.utils.translation import gettext as _
 
+from config.spreadsheets import append
 from evaluations.models import Campaign
 from evaluations.selectors import question_results, results
 
@@ -20,8 +22,9 @@ def results_workbook(campaign: Campaign) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Results")
-    sheet.append([str(campaign)])
-    sheet.append(
+    append(sheet, [str(campaign)])
+    append(
+        sheet,
         [
             _("rank"),
             _("station"),
@@ -34,10 +37,11 @@ def results_workbook(campaign: Campaign) -> bytes:
             _("veto reason"),
             _("questionnaire answers"),
             _("cases handled"),
-        ]
+        ],
     )
     for p in results(campaign):
-        sheet.append(
+        append(
+            sheet,
             [
                 p.rank,
                 p.unit.name,
@@ -50,12 +54,12 @@ def results_workbook(campaign: Campaign) -> bytes:
                 p.veto_reason,
                 p.responses,
                 p.cases,
-            ]
+            ],
         )
     questions = book.create_sheet(_("Questionnaire"))
-    questions.append([_("question"), _("answers"), _("mean (1–5)"), _("score (0–100)")])
+    append(questions, [_("question"), _("answers"), _("mean (1–5)"), _("score (0–100)")])
     for row in question_results(campaign):
-        questions.append([row["question"].text, row["answers"], _num(row["mean"]), _num(row["score"])])
+        append(questions, [row["question"].text, row["answers"], _num(row["mean"]), _num(row["score"])])
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -9,9 +9,15 @@ memory used stays flat however long the list. Lists longer than SUQIU_EXPORT_SYN
 written by a Celery job to MEDIA_ROOT/exports/<user id>/<random>.xlsx; only that user can
 download it.
 
+Every cell goes through `config.spreadsheets`: a text that a spreadsheet would run as a formula
+(`=`, `+`, `-`, `@`, tab, CR first) is written as plain text, never as a formula.
+
 Import: every row is checked (the columns here, then `petition_register` itself), all in one
-transaction: one bad row and nothing is imported. The preview runs the same import and rolls
-it back, so it reports exactly what the real import would refuse. Cases are created through
+transaction: one bad row and nothing is imported. The file is read row by row and refused at
+the first row over MAX_IMPORT_ROWS, unread beyond it. A formula cell is refused (its row and
+column named), so is free text beginning with a formula sign; a lone dash means "none". The
+preview runs the same import and rolls it back, so it reports exactly what the real import
+would refuse. Cases are created through
 `petition_register` (events and deadlines as at the desk); the paper's date is kept in a note
 (the deadlines run from when the system learns of the case); a row that says how the matter
 was settled on the spot is then closed through `petition_settle`.
@@ -25,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,6 +40,7 @@ from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config import spreadsheets
 from config.errors import Refused
 from petitions.filters import PetitionFilter
 from petitions.masking import mask_id_number, mask_name, mask_phone
@@ -46,14 +53,24 @@ from stations.selectors import scope_for
 
 BATCH = 500
 MAX_IMPORT_ROWS = 2000
+# An .xlsx is a zip: a 10 MB upload may unpack to gigabytes, and openpyxl reads a sheet that
+# does not state its size (Excel, WPS and LibreOffice always do) whole when it opens the file.
+# 2,000 rows of the longest contents unpack to under 50 MB.
+MAX_IMPORT_UNPACKED_BYTES = 64 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # --- Export -----------------------------------------------------------------------------------
 
 
 def ledger_queryset(user: User, params: QueryDict):
-    """The cases of the list page for the same query string (same FilterSet, same scope)."""
+    """The cases of the list page for the same query string (same FilterSet, same scope).
+
+    A filter the list page would show as wrong (`?created_after=2026-13-45`) is a
+    ValidationError keyed by filter: the list page leaves such a filter out, an export must not
+    hand over a different list than the one asked for."""
     filterset = PetitionFilter(params, queryset=petition_list_for_user(user))
+    if not filterset.is_valid():
+        raise ValidationError(filterset.form.errors.as_data())
     return filterset.qs.order_by("-created_at", "-id")
 
 
@@ -137,8 +154,9 @@ def export_rows(user: User, queryset) -> Iterator[list]:
                 petition.region.name,
                 petition.category.name,
                 str(petition.get_channel_display()),
-                petition.title,
-                petition.content,
+                # A shell (a report the user sees only as the desk that logged it): no words.
+                confidential_word if getattr(petition, "shell", False) else petition.title,
+                confidential_word if getattr(petition, "shell", False) else petition.content,
                 _("anonymous") if petition.anonymous else name,
                 phone,
                 id_number,
@@ -148,7 +166,7 @@ def export_rows(user: User, queryset) -> Iterator[list]:
                 _local(petition.replied_at),
                 _local(petition.closed_at),
                 str(petition.get_satisfaction_display()) if petition.satisfaction else "",
-                petition.repeat_count,
+                0 if petition.category.confidential else petition.repeat_count,
             ]
 
 
@@ -158,10 +176,10 @@ def write_ledger(user: User, queryset, target) -> int:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Ledger"))
-    sheet.append(export_headers())
+    spreadsheets.append(sheet, export_headers())
     count = 0
     for row in export_rows(user, queryset):
-        sheet.append(row)
+        spreadsheets.append(sheet, row)
         count += 1
     workbook.save(target)
     return count
@@ -233,6 +251,15 @@ CHANNEL_WORDS = {
 }
 YES = {"yes", "y", "true", "1", "是", "匿名"}
 NO = {"", "no", "n", "false", "0", "否"}
+# The free-text columns may not begin with what a spreadsheet runs as a formula (the exports
+# neutralise such text too: config.spreadsheets). The other columns must hold a code, a date, a
+# phone or an ID number, whose own checks refuse anything else (a "+86…" phone gets the phone
+# message). Leading tabs and line breaks are stripped from every cell.
+FREE_TEXT = ("title", "content", "complainant_name", "settled")
+FORMULA_SIGNS = ("=", "+", "-", "@")
+# What paper ledgers write for "none" in the columns that may stay empty.
+NONE_MARKS = {"-", "－", "—", "——", "/"}
+OPTIONAL = ("complainant_name", "complainant_phone", "complainant_id_number", "settled")
 
 
 def template_workbook(target) -> None:
@@ -241,8 +268,9 @@ def template_workbook(target) -> None:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Ledger"))
-    sheet.append([header for _field, header in import_columns()])
-    sheet.append(
+    spreadsheets.append(sheet, [header for _field, header in import_columns()])
+    spreadsheets.append(
+        sheet,
         [
             "990121100200",
             "infrastructure",
@@ -255,16 +283,16 @@ def template_workbook(target) -> None:
             "",
             "否",
             "",
-        ]
+        ],
     )
     codes_sheet = workbook.create_sheet(_("Codes"))
-    codes_sheet.append([_("Category code"), _("Category name")])
+    spreadsheets.append(codes_sheet, [_("Category code"), _("Category name")])
     for category in Category.objects.filter(is_active=True):
-        codes_sheet.append([category.code, category.name_zh])
+        spreadsheets.append(codes_sheet, [category.code, category.name_zh])
     codes_sheet.append([])
-    codes_sheet.append([_("Channel code"), _("Channel")])
+    spreadsheets.append(codes_sheet, [_("Channel code"), _("Channel")])
     for value, label in Channel.choices:
-        codes_sheet.append([value, str(label)])
+        spreadsheets.append(codes_sheet, [value, str(label)])
     workbook.save(target)
 
 
@@ -287,15 +315,21 @@ class ImportResult:
         return not self.errors and self.rows > 0
 
 
+class Formula(str):
+    """A cell holding a formula (its text): refused, whatever value it last computed."""
+
+
 def read_rows(source) -> Iterator[tuple[int, list]]:
-    """The non-empty data rows of the first sheet, with their row numbers."""
+    """The non-empty data rows of the first sheet, with their row numbers, one at a time
+    (openpyxl read-only: the file is parsed as it is read, never held whole). A formula cell
+    comes as a `Formula`, not as the value Excel cached for it."""
     from openpyxl import load_workbook
 
-    workbook = load_workbook(source, read_only=True, data_only=True)
+    workbook = load_workbook(source, read_only=True, data_only=False)
     try:
         sheet = workbook.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
-            values = list(values)
+        for number, row in enumerate(sheet.iter_rows(min_row=2), start=2):
+            values = [Formula(cell.value) if cell.data_type == "f" else cell.value for cell in row]
             if any(value not in (None, "") for value in values):
                 yield number, values
     finally:
@@ -336,9 +370,33 @@ class _Lookups:
         }
 
 
-def _parse(values: list, lookups: _Lookups, today: date) -> tuple[dict, dict[str, str]]:
+def _refuse_formulas(cells: dict, number: int) -> dict[str, str]:
+    """Formula cells, and free text that a spreadsheet would run as one; those cells are
+    emptied so that no other check reads them."""
+    headers = dict(import_columns())
+    errors: dict[str, str] = {}
+    for name, value in cells.items():
+        if isinstance(value, Formula):
+            errors[name] = _(
+                "Row %(row)d, column “%(column)s”: the cell holds a formula. Type the value itself: "
+                "formulas are not imported."
+            ) % {"row": number, "column": headers[name]}
+            cells[name] = None
+        elif name in OPTIONAL and _text(value) in NONE_MARKS:
+            cells[name] = None
+        elif name in FREE_TEXT and _text(value).startswith(FORMULA_SIGNS):
+            errors[name] = _(
+                "Row %(row)d, column “%(column)s”: the text begins with “%(sign)s”, which a spreadsheet "
+                "would run as a formula. Remove the sign or begin with another word."
+            ) % {"row": number, "column": headers[name], "sign": _text(value)[0]}
+            cells[name] = None
+    return errors
+
+
+def _parse(values: list, lookups: _Lookups, today: date, number: int) -> tuple[dict, dict[str, str]]:
     names = [name for name, _header in import_columns()]
     cells = dict(zip(names, values + [None] * (len(names) - len(values)), strict=False))
+    refused = _refuse_formulas(cells, number)
     errors: dict[str, str] = {}
     data: dict = {}
 
@@ -382,7 +440,52 @@ def _parse(values: list, lookups: _Lookups, today: date) -> tuple[dict, dict[str
     data["anonymous"] = anonymous in YES
     for name in ("title", "content", "complainant_name", "complainant_phone", "complainant_id_number", "settled"):
         data[name] = _text(cells[name])
-    return data, errors
+    errors |= refused  # a formula's own message, not "unknown category" for the emptied cell
+    return data, {name: errors[name] for name in names if name in errors}
+
+
+def _unpacked_size(source) -> int:
+    """What the zip unpacks to, from its directory alone (0 if it is no zip)."""
+    try:
+        with ZipFile(source) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (BadZipFile, OSError, ValueError):
+        return 0
+    finally:
+        source.seek(0)
+
+
+def _read_capped(source) -> tuple[list[tuple[int, list]], RowError | None]:
+    """The data rows, or the file's refusal: not an .xlsx, too large unpacked, or more than
+    MAX_IMPORT_ROWS rows (refused at the first row over, the rest unread)."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    def refused(row: int, message: str) -> tuple[list, RowError]:
+        return [], RowError(row, "file", _("File"), message)
+
+    if _unpacked_size(source) > MAX_IMPORT_UNPACKED_BYTES:
+        return refused(
+            0, _("The file is too large once unpacked. Import at most %(n)d rows at a time.") % {"n": MAX_IMPORT_ROWS}
+        )
+    rows: list[tuple[int, list]] = []
+    reader = read_rows(source)
+    try:
+        for number, values in reader:
+            if len(rows) == MAX_IMPORT_ROWS:
+                return refused(
+                    number,
+                    _(
+                        "The file has more than %(n)d rows. Import at most %(n)d rows at a time: split it into "
+                        "several files."
+                    )
+                    % {"n": MAX_IMPORT_ROWS},
+                )
+            rows.append((number, values))
+    except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError):
+        return refused(0, _("This is not an Excel (.xlsx) file."))
+    finally:
+        reader.close()
+    return rows, None
 
 
 def ledger_import(*, actor: User, intake_unit: Unit, source, dry_run: bool) -> ImportResult:
@@ -392,16 +495,9 @@ def ledger_import(*, actor: User, intake_unit: Unit, source, dry_run: bool) -> I
     result = ImportResult()
     today = timezone.localdate()
     lookups = _Lookups(intake_unit.region.code[: codes.PREFIX_LENGTH["county"]])
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        rows = list(read_rows(source))
-    except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError):
-        result.errors.append(RowError(0, "file", _("File"), _("This is not an Excel (.xlsx) file.")))
-        return result
-    if len(rows) > MAX_IMPORT_ROWS:
-        message = _("At most %(n)d rows in one file.") % {"n": MAX_IMPORT_ROWS}
-        result.errors.append(RowError(0, "file", _("File"), message))
+    rows, refusal = _read_capped(source)
+    if refusal is not None:
+        result.errors.append(refusal)
         return result
     result.rows = len(rows)
     lookups.load_villages(_text(values[0]) if values else "" for _number, values in rows)
@@ -411,7 +507,7 @@ def ledger_import(*, actor: User, intake_unit: Unit, source, dry_run: bool) -> I
 
     with transaction.atomic():
         for number, values in rows:
-            data, errors = _parse(values, lookups, today)
+            data, errors = _parse(values, lookups, today, number)
             for name, message in errors.items():
                 fail(number, name, message)
             if errors:

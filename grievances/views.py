@@ -482,8 +482,19 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
 @login_required
 def ledger_export(request: HttpRequest) -> HttpResponse:
     """The ledger of the case list's query string, as Excel: at once, or by a background job
-    when it is long."""
-    cases = ledger.ledger_queryset(request.user, request.GET)
+    when it is long. A filter the list page shows as wrong is a 400 naming it, not an export of
+    some other list."""
+    try:
+        cases = ledger.ledger_queryset(request.user, request.GET)
+    except ValidationError as error:
+        from petitions.filters import PetitionFilter
+
+        labels = {name: field.label for name, field in PetitionFilter.base_filters.items()}
+        problems = [(name, labels.get(name, name), " ".join(messages)) for name, messages in error.message_dict.items()]
+        list_url = reverse("petitions:cases") + ("?" + request.GET.urlencode() if request.GET else "")
+        return render(
+            request, "grievances/export_refused.html", {"problems": problems, "list_url": list_url}, status=400
+        )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if ledger.is_large(cases):
         token = ledger.new_token()

