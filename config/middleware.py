@@ -1,17 +1,28 @@
-"""Middleware of our own: the language, and how long a staff session lasts."""
+"""Middleware of our own: the language, how long a staff session lasts, and a request
+without the resident's address behind the proxy."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import ImproperlyConfigured
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger("suqiu.security")
+
+
+def language_of(request) -> str:
+    """The language a request is answered in: the language cookie's, else zh-Hans."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    return chosen if chosen in {code for code, _name in settings.LANGUAGES} else settings.LANGUAGE_CODE
 
 
 class LanguageMiddleware:
@@ -23,11 +34,9 @@ class LanguageMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.supported = {code for code, _name in settings.LANGUAGES}
 
     def __call__(self, request):
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-        language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
+        language = language_of(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
@@ -99,3 +108,31 @@ class SessionTimeoutMiddleware:
         if now - last_seen_at >= LAST_SEEN_GRANULARITY:
             session[LAST_SEEN_AT] = now
         return None
+
+
+class ClientAddressMiddleware:
+    """Behind a proxy (`RATELIMIT_IP_META_KEY` names the header it sets), a request without
+    that header cannot be counted by django-ratelimit, which raises ImproperlyConfigured: the
+    request came round the proxy, or the proxy does not set the header. Answer 400 with a
+    message (and log it) rather than a 500, and rather than count it under another address:
+    falling back to REMOTE_ADDR would put every resident behind a misconfigured proxy in the
+    proxy's one bucket (docs/security.md, "Rate limits behind a proxy")."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        key = settings.RATELIMIT_IP_META_KEY
+        if not isinstance(exception, ImproperlyConfigured) or not isinstance(key, str) or "." in key:
+            return None
+        if request.META.get(key):
+            return None
+        from config.error_pages import address_unknown
+
+        logger.warning(
+            "request without %s refused path=%s remote=%s", key, request.path, request.META.get("REMOTE_ADDR")
+        )
+        return address_unknown(request)

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.LanguageMiddleware",
+    # A request without the resident's address behind the proxy: 400, not django-ratelimit's 500.
+    "config.middleware.ClientAddressMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -271,6 +273,7 @@ SESSION_COOKIE_AGE = SESSION_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "config.error_pages.csrf_failure"  # the 403 page in the reader's language
 
 # Two-factor sign-in (TOTP, django-otp): required of commission staff, administrators and
 # superusers (stations.otp.two_factor_required); anyone else may turn it on. Turning
@@ -372,6 +375,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    # DRF's parsers, refusing a malformed or too deeply nested body in the reader's language.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "config.api.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -451,6 +460,8 @@ SUQIU_EMAIL_BACKEND = envstr(
     "SUQIU_EMAIL_BACKEND",
     "petitions.notifications.DjangoEmailBackend" if EMAIL_HOST else "petitions.notifications.LoggingBackend",
 )
+# A body over these limits (files not counted in the size) is a 400 with a message
+# (config/error_pages.py).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- The resident portal: rate limits, counted in the default cache ------------------------
@@ -465,7 +476,8 @@ SUQIU_LOOKUP_RATE_PER_CASE = envrate("LOOKUP_RATE_PER_CASE", "100/d")
 SUQIU_SUBMIT_RATE_PER_ADDRESS = envstr("SUBMIT_RATE_PER_ADDRESS", "10/h")
 SUQIU_APPRAISAL_ANSWER_RATE_PER_ADDRESS = envstr("APPRAISAL_ANSWER_RATE_PER_ADDRESS", "30/h")
 # Behind a proxy, the header that carries the resident's address, e.g. HTTP_X_REAL_IP
-# (set by the proxy, never by the client); unset: REMOTE_ADDR.
+# (set by the proxy, never by the client); unset: REMOTE_ADDR. A request without it is
+# refused with a 400 (config.middleware.ClientAddressMiddleware).
 RATELIMIT_IP_META_KEY = envstr("RATELIMIT_IP_META_KEY") or None
 
 # --- Integrations: API keys and the Open311 adapter (docs/integrations.md) ---------------
