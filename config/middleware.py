@@ -3,6 +3,7 @@ without the resident's address behind the proxy."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 
@@ -108,6 +109,31 @@ class SessionTimeoutMiddleware:
         if now - last_seen_at >= LAST_SEEN_GRANULARITY:
             session[LAST_SEEN_AT] = now
         return None
+
+
+def client_address(request) -> str:
+    """The client's address as the limits count it: `RATELIMIT_IP_META_KEY` behind a proxy,
+    else REMOTE_ADDR; an IPv6 address by its /64 (one host often has the whole /64). Of a
+    list (X-Forwarded-For) the last entry, the one the proxy added: the client writes the rest."""
+    meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
+    raw = (request.META.get(meta_key) or "").rsplit(",", 1)[-1].strip()
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:64] or "-"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
+
+
+def address_key(group, request) -> str:
+    """django-ratelimit's key for "per address": `client_address`. django-ratelimit's own "ip"
+    key fails with a 500 on a header holding a list ("a, b", as X-Forwarded-For does). Without
+    the proxy's header at all it refuses as django-ratelimit does (`ClientAddressMiddleware`)."""
+    meta_key = settings.RATELIMIT_IP_META_KEY
+    if meta_key and not request.META.get(meta_key):
+        raise ImproperlyConfigured(f"the request has no {meta_key}")
+    return client_address(request)
 
 
 class ClientAddressMiddleware:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from config.errors import Refused
+from config.middleware import address_key
 from evaluations import selectors, services
 from evaluations.exports import results_workbook
 from evaluations.forms import (
@@ -57,7 +58,7 @@ def answer_limited(request: HttpRequest) -> bool:
     return is_ratelimited(
         request,
         group="appraisal.answer.address",
-        key="ip",
+        key=address_key,
         rate=settings.SUQIU_APPRAISAL_ANSWER_RATE_PER_ADDRESS,
         method=is_ratelimited.ALL,
         increment=True,

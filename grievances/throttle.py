@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import is_ratelimited
 
 from config.env import parse_rate
+from config.middleware import address_key, client_address
 from grievances import selectors
 from grievances.services import TOKEN_LIFETIME
 from petitions.models import Petition
@@ -105,21 +105,6 @@ class _Counter:
     def give_back(self) -> None:
         with contextlib.suppress(ValueError):  # the window ended meanwhile
             cache.decr(self.key)
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's address as the limits count it: `RATELIMIT_IP_META_KEY` behind a proxy,
-    else REMOTE_ADDR; an IPv6 address by its /64 (one host often has the whole /64). Of a
-    list (X-Forwarded-For) the last entry, the one the proxy added: the client writes the rest."""
-    meta_key = settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR"
-    raw = (request.META.get(meta_key) or "").rsplit(",", 1)[-1].strip()
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return raw[:64] or "-"
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
-    return str(address)
 
 
 # --- Device tokens --------------------------------------------------------------------------------
@@ -224,7 +209,7 @@ def submit_limited(request: HttpRequest) -> bool:
     return is_ratelimited(
         request,
         group="portal.submit.address",
-        key="ip",
+        key=address_key,
         rate=settings.SUQIU_SUBMIT_RATE_PER_ADDRESS,
         method=is_ratelimited.ALL,
         increment=True,

@@ -185,3 +185,19 @@ def test_without_the_proxys_address_header_a_submission_is_a_400_not_a_500(behin
 
     created = APIClient().post(SUBMIT_API, submission(), format="json", HTTP_X_REAL_IP="203.0.113.7")
     assert created.status_code == 201 and Petition.objects.count() == 1
+
+
+def test_a_forwarded_for_list_counts_the_address_the_proxy_added(settings, world, categories):
+    """X-Forwarded-For holds a list ("client, proxy"): django-ratelimit's own "ip" key answered
+    500 for it. The submission counts the last entry, the one the proxy wrote."""
+    settings.RATELIMIT_IP_META_KEY = "HTTP_X_FORWARDED_FOR"
+    settings.SUQIU_SUBMIT_RATE_PER_ADDRESS = "2/h"
+    client = APIClient(raise_request_exception=False)
+    for forged in ("198.51.100.1", "198.51.100.2"):
+        created = client.post(SUBMIT_API, submission(), format="json", HTTP_X_FORWARDED_FOR=f"{forged}, 203.0.113.7")
+        assert created.status_code == 201, created.content
+    # The client's own part of the header changed; the proxy's did not: one address, over its limit.
+    refused = client.post(SUBMIT_API, submission(), format="json", HTTP_X_FORWARDED_FOR="198.51.100.3, 203.0.113.7")
+    assert refused.status_code == 429
+    other = client.post(SUBMIT_API, submission(), format="json", HTTP_X_FORWARDED_FOR="198.51.100.3, 203.0.113.8")
+    assert other.status_code == 201
