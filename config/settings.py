@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import envbool, envint, envlist, envrate, envstr
@@ -180,6 +181,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost//")
+SUQIU_VISIBILITY_TIMEOUT = envint("CELERY_VISIBILITY_TIMEOUT", 30)
 CELERY_BROKER_FOLDER = VAR_DIR / "celery"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # A broker that needs no server: producers and consumers share one folder of messages.
@@ -193,11 +195,32 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": SUQIU_VISIBILITY_TIMEOUT,
+        # Look for such messages every 5 s (kombu's default scans every 100 s).
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
+    }
 CELERY_TASK_IGNORE_RESULT = True
+# A message is acknowledged when its task ends (acks late, one message a process at a time). If
+# the worker dies first, Redis hands the message to another worker once it has been out
+# CELERY_VISIBILITY_TIMEOUT seconds: a sweep a killed worker had begun is finished by another
+# within about 35 s (docs/jobs.md, "When a worker dies").
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task still running when its message's visibility ends is delivered a second time. So every
+# task is stopped before that (the soft limit raises inside it, the hard limit ends its process
+# and acknowledges the message), except those a second delivery does no harm to (below).
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", SUQIU_VISIBILITY_TIMEOUT * 5 // 6)
+CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", CELERY_TASK_TIME_LIMIT * 4 // 5)
+if not 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < SUQIU_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "Celery time limits must be 0 < CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < "
+        f"CELERY_VISIBILITY_TIMEOUT, not {CELERY_TASK_SOFT_TIME_LIMIT} < {CELERY_TASK_TIME_LIMIT} < "
+        f"{SUQIU_VISIBILITY_TIMEOUT} (docs/jobs.md)"
+    )
+SUQIU_LONG_TASK_TIME_LIMIT = envint("CELERY_LONG_TASK_TIME_LIMIT", 900)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -229,6 +252,22 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The statistics rollup (docs/statistics.md): after midnight, China time.
     "rollup-statistics": {"task": "grievances.tasks.rollup_statistics", "schedule": crontab(minute=20, hour=1)},
+}
+# The tasks that may run past the visibility timeout, because a second delivery while the first
+# still runs repeats nothing (docs/jobs.md): every job of the schedule above (each claims its
+# rows with SKIP LOCKED and re-checks them, or changes them with a conditional UPDATE, or
+# replaces a day's rollup whole under a lock) and the sending of notifications (each row is
+# locked and marked sent). A new periodic job must be as idempotent. The ledger export is not
+# (two copies would write one file): it is acknowledged on receipt, never delivered twice, and a
+# worker that dies loses it (the user asks again).
+SUQIU_IDEMPOTENT_TASKS = sorted(
+    {entry["task"] for entry in CELERY_BEAT_SCHEDULE.values()}
+    | {"petitions.tasks.send_notifications", "petitions.tasks.send_notification", "petitions.tasks.escalate_petition"}
+)
+_long = {"time_limit": SUQIU_LONG_TASK_TIME_LIMIT, "soft_time_limit": SUQIU_LONG_TASK_TIME_LIMIT * 29 // 30}
+CELERY_TASK_ANNOTATIONS = {
+    **dict.fromkeys(SUQIU_IDEMPOTENT_TASKS, _long),
+    "grievances.tasks.export_ledger": {**_long, "acks_late": False},
 }
 
 # --- Sign-in, lockout and passwords -----------------------------------------------------

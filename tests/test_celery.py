@@ -3,6 +3,8 @@ the beat jobs against the database."""
 
 from __future__ import annotations
 
+import ast
+import os
 import time
 from datetime import timedelta
 
@@ -73,3 +75,52 @@ def test_a_real_worker_purges_expired_sessions_only(isolated_broker):
         assert wait_for(lambda: not Session.objects.filter(session_key=stale.session_key).exists())
 
     assert Session.objects.filter(session_key=live.session_key).exists()
+
+
+def test_no_task_outlives_its_visibility_unless_a_second_delivery_is_harmless():
+    """On Redis a message still unacknowledged after the visibility timeout is delivered again
+    (docs/jobs.md, "When a worker dies"). Every task is stopped before then, or acknowledged on
+    receipt, or is one whose second run repeats nothing (settings.SUQIU_IDEMPOTENT_TASKS)."""
+    celery_app.loader.import_default_modules()
+    ours = [task for name, task in celery_app.tasks.items() if not name.startswith("celery.")]
+    assert ours
+    visibility = settings.SUQIU_VISIBILITY_TIMEOUT
+    assert 0 < celery_app.conf.task_soft_time_limit < celery_app.conf.task_time_limit < visibility <= 45
+    assert set(settings.SUQIU_IDEMPOTENT_TASKS) <= set(celery_app.tasks), "a listed task does not exist"
+    for task in ours:
+        limit = task.time_limit or celery_app.conf.task_time_limit
+        assert limit < visibility or not task.acks_late or task.name in settings.SUQIU_IDEMPOTENT_TASKS, task.name
+        assert task.acks_late or task.name == "grievances.tasks.export_ledger", task.name
+    # Every periodic job is listed: a new one must be idempotent, or not be periodic.
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= set(settings.SUQIU_IDEMPOTENT_TASKS)
+
+
+def test_the_broker_hands_on_a_dead_workers_message_within_a_minute():
+    """The Redis transport's options: visible again after 30 s, looked for every 5 s."""
+    import subprocess
+    import sys
+
+    script = "from django.conf import settings; print(settings.CELERY_BROKER_TRANSPORT_OPTIONS)"
+    env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/9", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("CELERY_VISIBILITY_TIMEOUT", None)
+    run = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    options = ast.literal_eval(run.stdout.strip())
+    assert (
+        options["visibility_timeout"] + options["unacked_restore_interval"] * options["unacked_restore_throttle"] < 60
+    )
+
+    bad = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**env, "CELERY_TASK_TIME_LIMIT": "30"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode != 0 and "CELERY_TASK_TIME_LIMIT < CELERY_VISIBILITY_TIMEOUT" in bad.stderr
