@@ -29,9 +29,6 @@ from petitions.services import (
     petition_reveal,
     petition_transfer,
 )
-from stations.models import Membership, Unit
-from stations.services import membership_grant, unit_ensure
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,18 +40,8 @@ SECRETS = (REPORTER, PHONE, ID_NUMBER, ACCUSED)
 
 
 @pytest.fixture
-def commission(world):
-    """The township commission (东镇纪委) and one officer in it; `supervisor` is the county's."""
-    unit = unit_ensure(region=world.region("东镇"), name="东镇纪委", kind=Unit.Kind.COMMISSION)
-    officer = UserFactory(username="twp_officer")
-    membership_grant(user=officer, unit=unit, role=Membership.Role.HANDLER)
-    county_officer = UserFactory(username="county_officer")
-    membership_grant(user=county_officer, unit=world.units["county_commission"], role=Membership.Role.HANDLER)
-    village_handler = UserFactory(username="village_handler")
-    membership_grant(user=village_handler, unit=world.units["east1_desk"], role=Membership.Role.HANDLER)
-    world.units["east_commission"] = unit
-    world.users.update(twp_officer=officer, county_officer=county_officer, village_handler=village_handler)
-    return unit
+def commission(township_commission):
+    return township_commission
 
 
 @pytest.fixture

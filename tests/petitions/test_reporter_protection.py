@@ -26,8 +26,8 @@ from petitions.services import (
     petition_register,
     petition_reveal,
 )
-from stations.models import Membership, Unit
-from stations.services import membership_grant, unit_ensure
+from stations.models import Membership
+from stations.services import membership_grant
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,18 +38,12 @@ SECRETARY = "郑秋实"
 
 
 @pytest.fixture
-def commission(world):
-    """东镇纪委 with its secretary (a supervisor) and an officer; `supervisor` is the county's."""
-    unit = unit_ensure(region=world.region("东镇"), name="东镇纪委", kind=Unit.Kind.COMMISSION)
+def commission(world, township_commission):
+    """东镇纪委 (tests/petitions/conftest.py) and its secretary, a supervisor."""
     secretary = UserFactory(username="twp_secretary", full_name=SECRETARY)
-    membership_grant(user=secretary, unit=unit, role=Membership.Role.SUPERVISOR)
-    officer = UserFactory(username="twp_officer2")
-    membership_grant(user=officer, unit=unit, role=Membership.Role.HANDLER)
-    county_officer = UserFactory(username="county_officer2")
-    membership_grant(user=county_officer, unit=world.units["county_commission"], role=Membership.Role.HANDLER)
-    world.units["east_commission"] = unit
-    world.users.update(secretary=secretary, twp_officer=officer, county_officer=county_officer)
-    return unit
+    membership_grant(user=secretary, unit=township_commission, role=Membership.Role.SUPERVISOR)
+    world.users["secretary"] = secretary
+    return township_commission
 
 
 @pytest.fixture
