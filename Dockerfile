@@ -30,8 +30,15 @@ COPY integrations ./integrations
 RUN pip install .
 
 COPY . .
-# collectstatic needs a SECRET_KEY to import the settings; this one is used for nothing else.
-RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput --verbosity 0
+# collectstatic imports the settings, which (DEBUG off) refuse to start without their keys and
+# never write one. It gets throwaway keys, made and forgotten inside this one command: no secret
+# is in a layer, in the image's history or in /var/lib/suqiu, which seeds the media volume. The
+# real keys reach the containers at start-up (docker-compose.yml). A named broker, so that the
+# settings make no folders for the file-system one either.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    FIELD_ENCRYPTION_KEY="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+    CELERY_BROKER_URL=memory:// \
+    python manage.py collectstatic --noinput --verbosity 0
 
 USER suqiu
 EXPOSE 8000

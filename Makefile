@@ -4,6 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The demo listens on this machine only: its accounts' password is in the README.
+# `make run HOST=0.0.0.0` (with ALLOWED_HOSTS naming this machine) to let other machines in.
+HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .PHONY: run test check lint format install install-dev messages clean bench
@@ -29,23 +32,29 @@ install-dev: $(VENV)/.installed-dev
 ## run: set up, migrate, load the demo county (kept on re-runs), serve with a worker and beat
 # The laptop demo signs in without an authenticator app; production requires one of commission
 # staff and administrators (docs/security.md). `TWO_FACTOR_REQUIRED=true make run` to see it.
+# It is a DEBUG run: it generates its keys once and keeps them in var/ (production refuses to
+# start without them, and never writes one).
 run: export TWO_FACTOR_REQUIRED ?= false
+run: export DEBUG ?= true
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_county
 	$(BIN)/python manage.py demo_cases
 	@echo ""
-	@echo "  Suqiu is starting at  http://127.0.0.1:$(PORT)/   (staff sign-in: http://127.0.0.1:$(PORT)/accounts/login/)"
+	@echo "  Suqiu is starting at  http://$(HOST):$(PORT)/   (staff sign-in: http://$(HOST):$(PORT)/accounts/login/)"
+	@case "$(HOST)" in 127.*|localhost|::1) ;; *) echo "  Listening on $(HOST): other machines reach it at this machine's address (name it in ALLOWED_HOSTS), and anyone who does can sign in with the demo's published password.";; esac
 	@echo "  Stop with Ctrl-C. Data is kept in var/. Two-factor sign-in required: $$TWO_FACTOR_REQUIRED (demo)."
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile --port $(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 ## test: the whole suite (SQLite and the file broker by default; DATABASE_URL / REDIS_URL for the real ones)
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## check: lint, format, Django's checks, migrations and translations up to date
+# Local tools, like `make run`: a DEBUG run's keys from var/ unless the environment has its own.
+check messages: export DEBUG ?= true
 check: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

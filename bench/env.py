@@ -22,6 +22,8 @@ FIXTURES = VAR / DB_NAME
 
 # The generated province's query codes are derived from this key (bench data only).
 SECRET_KEY = "suqiu-bench-only-not-a-production-secret-0123456789abcdef"
+# Production settings refuse to start without an encryption key: the benchmark's own (bench data only).
+FIELD_ENCRYPTION_KEY = "YmVuY2gtb25seS1ub3QtYS1wcm9kdWN0aW9uLWtleSE="
 
 
 def database_url(name: str = DB_NAME) -> str:
@@ -42,6 +44,7 @@ def django_env(db_name: str = DB_NAME) -> dict[str, str]:
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "SECRET_KEY": SECRET_KEY,
+        "FIELD_ENCRYPTION_KEY": FIELD_ENCRYPTION_KEY,
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SUQIU_VAR_DIR": str(VAR),

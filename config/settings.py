@@ -2,12 +2,14 @@
 
 Locally (nothing set) Suqiu runs on an SQLite file and a file-system Celery broker under
 `var/`, so `make run` needs no server. Production sets DATABASE_URL, REDIS_URL, SECRET_KEY,
-ALLOWED_HOSTS and DEBUG=false (see README, "Configuration").
+FIELD_ENCRYPTION_KEY, ALLOWED_HOSTS and DEBUG=false (see README, "Configuration"); without the
+keys it refuses to start, and it writes no file at import.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,25 +22,49 @@ from django.utils.translation import gettext_lazy as _
 from config.env import envbool, envint, envlist, envrate, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Local data: the SQLite file, the file-system broker, a DEBUG run's keys. Created only when one
+# of those needs it: in production (DEBUG=false, PostgreSQL, Redis) the settings write nothing.
 VAR_DIR = Path(envstr("SUQIU_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = envbool("DEBUG", False)
 
 
-def _secret_key() -> str:
-    """SECRET_KEY from the environment; locally a random key kept in var/ across restarts."""
-    key = envstr("SECRET_KEY")
-    if key:
-        return key
-    path = VAR_DIR / "secret_key"
+def _local_secret(name: str, filename: str, generate: Callable[[], str], how: str) -> str:
+    """The secret `name` from the environment. Without it, a DEBUG run (`make run`) generates one
+    once and keeps it in var/ (mode 600) across restarts. Outside DEBUG the settings never write
+    a secret (an image built with `collectstatic` would carry it): they read the one a DEBUG run
+    left in var/, or stop and say what to set."""
+    value = envstr(name)
+    if value:
+        return value
+    path = VAR_DIR / filename
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                f"{name} is not set. Set it in the environment in production (DEBUG=false): {how}. "
+                f"Only a local DEBUG run (make run) generates one, kept in {path}."
+            )
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        # Web, worker and beat may start together: publish one complete file with a hard link
+        # (fails if another process got there first), never two different secrets.
+        draft = VAR_DIR / f".{filename}.{secrets.token_hex(8)}"
+        draft.write_text(generate())
+        draft.chmod(0o600)
+        try:
+            path.hardlink_to(draft)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _local_secret(
+    "SECRET_KEY",
+    "secret_key",
+    lambda: secrets.token_urlsafe(50),
+    "50 or more random characters, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(50))'",
+)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
@@ -114,7 +140,10 @@ TEMPLATES = [
 
 # --- Database --------------------------------------------------------------------------
 # DATABASE_URL=postgres://user:pass@host:5432/suqiu in production; an SQLite file locally.
-DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'suqiu.sqlite3'}")
+DATABASE_URL = envstr("DATABASE_URL")
+if not DATABASE_URL:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the local shape: an SQLite file in var/
+    DATABASE_URL = f"sqlite:///{VAR_DIR / 'suqiu.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat share the file: WAL lets readers run beside one
@@ -134,27 +163,19 @@ AUTH_USER_MODEL = "stations.User"
 
 # --- Encryption of personal data at rest (docs/operations.md, "The encryption key") ------
 def _field_encryption_keys() -> list[str]:
-    """FIELD_ENCRYPTION_KEY: Fernet keys, newest first (the first encrypts, all decrypt);
-    locally a key generated once and kept in var/. Lose every key and the ID numbers are lost."""
+    """FIELD_ENCRYPTION_KEY: Fernet keys, newest first (the first encrypts, all decrypt); a
+    DEBUG run's key is generated once and kept in var/. Lose every key and the ID numbers are lost."""
     from cryptography.fernet import Fernet
-    from django.core.exceptions import ImproperlyConfigured
 
-    keys = envlist("FIELD_ENCRYPTION_KEY")
-    if not keys:
-        path = VAR_DIR / "field_encryption_key"
-        if not path.exists():
-            # Web, worker and beat may start together: publish one complete file with a
-            # hard link (fails if another process got there first), never two different keys.
-            draft = VAR_DIR / f".field_encryption_key.{secrets.token_hex(8)}"
-            draft.write_text(Fernet.generate_key().decode())
-            draft.chmod(0o600)
-            try:
-                path.hardlink_to(draft)
-            except FileExistsError:
-                pass
-            finally:
-                draft.unlink()
-        keys = [path.read_text().strip()]
+    keys = envlist("FIELD_ENCRYPTION_KEY") or [
+        _local_secret(
+            "FIELD_ENCRYPTION_KEY",
+            "field_encryption_key",
+            lambda: Fernet.generate_key().decode(),
+            "a Fernet key, e.g. python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
+            ", and keep a copy apart from the backups (docs/operations.md, The encryption key)",
+        )
+    ]
     for key in keys:
         try:
             Fernet(key)
@@ -224,6 +245,7 @@ SUQIU_LONG_TASK_TIME_LIMIT = envint("CELERY_LONG_TASK_TIME_LIMIT", 900)
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "config.celery:BeatScheduler"  # makes var/ for that file if need be
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-sessions": {
         "task": "stations.tasks.purge_expired_sessions",

@@ -348,12 +348,13 @@ def test_a_malformed_key_stops_the_start_up():
 
 
 def test_without_a_configured_key_one_is_generated_once_and_kept(tmp_path):
+    """In a DEBUG run (`make run`); production refuses to start instead (tests/test_platform.py)."""
     import os
     import subprocess
     import sys
 
     env = {k: v for k, v in os.environ.items() if k != "FIELD_ENCRYPTION_KEY"}
-    env |= {"SUQIU_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env |= {"SUQIU_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
     script = "import django; django.setup(); from django.conf import settings; print(settings.FIELD_ENCRYPTION_KEYS)"
 
     def keys() -> str:
