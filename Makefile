@@ -5,8 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 # The demo listens on this machine only: its accounts' password is in the README.
-# `make run HOST=0.0.0.0` (with ALLOWED_HOSTS naming this machine) to let other machines in.
-HOST ?= 127.0.0.1
+# `make run BIND_ADDRESS=0.0.0.0` (with ALLOWED_HOSTS naming this machine) to let other machines in.
+BIND_ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .PHONY: run test check lint format install install-dev messages clean bench
@@ -42,11 +42,11 @@ run: install
 	$(BIN)/python manage.py demo_county
 	$(BIN)/python manage.py demo_cases
 	@echo ""
-	@echo "  Suqiu is starting at  http://$(HOST):$(PORT)/   (staff sign-in: http://$(HOST):$(PORT)/accounts/login/)"
-	@case "$(HOST)" in 127.*|localhost|::1) ;; *) echo "  Listening on $(HOST): other machines reach it at this machine's address (name it in ALLOWED_HOSTS), and anyone who does can sign in with the demo's published password.";; esac
+	@echo "  Suqiu is starting at  http://$(BIND_ADDRESS):$(PORT)/   (staff sign-in: http://$(BIND_ADDRESS):$(PORT)/accounts/login/)"
+	@case "$(BIND_ADDRESS)" in 127.*|localhost|::1) ;; *) echo "  Listening on $(BIND_ADDRESS): other machines reach it at this machine's address (name it in ALLOWED_HOSTS), and anyone who does can sign in with the demo's published password.";; esac
 	@echo "  Stop with Ctrl-C. Data is kept in var/. Two-factor sign-in required: $$TWO_FACTOR_REQUIRED (demo)."
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho start --procfile Procfile --port $(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" BIND_ADDRESS=$(BIND_ADDRESS) $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 ## test: the whole suite (SQLite and the file broker by default; DATABASE_URL / REDIS_URL for the real ones)
 test: install-dev

@@ -331,20 +331,20 @@ def free_port() -> int:
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists() or not shutil.which("make"), reason="needs Linux and make")
 def test_make_run_serves_the_demo_on_loopback_unless_asked(tmp_path):
     """`make run` starts the Procfile's web server through honcho; it listens on 127.0.0.1, and
-    says so, unless HOST=0.0.0.0 is asked for (then it warns that the demo's password is public)."""
+    says so, unless BIND_ADDRESS=0.0.0.0 is asked for (then it warns that the demo's password is public)."""
     commands = make_run_commands()
     [serve] = [line for line in commands if "honcho start" in line]
-    assert "HOST=127.0.0.1" in serve.split()
+    assert "BIND_ADDRESS=127.0.0.1" in serve.split()
     assert any("http://127.0.0.1:8000/" in line for line in commands)
-    asked = make_run_commands(HOST="0.0.0.0")
-    assert "HOST=0.0.0.0" in next(line for line in asked if "honcho start" in line).split()
+    asked = make_run_commands(BIND_ADDRESS="0.0.0.0")
+    assert "BIND_ADDRESS=0.0.0.0" in next(line for line in asked if "honcho start" in line).split()
 
-    # Serve as `make run` does: the Procfile's web process through honcho, with that HOST.
+    # Serve as `make run` does: the Procfile's web process through honcho, with that BIND_ADDRESS.
     port = free_port()
     env = {
         key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
     }
-    env |= {"HOST": "127.0.0.1", "DEBUG": "true", "SUQIU_VAR_DIR": str(tmp_path / "var"), "WEB_WORKERS": "1"}
+    env |= {"BIND_ADDRESS": "127.0.0.1", "DEBUG": "true", "SUQIU_VAR_DIR": str(tmp_path / "var"), "WEB_WORKERS": "1"}
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     honcho = subprocess.Popen(
         [str(Path(sys.executable).parent / "honcho"), "start", "--procfile", "Procfile", "--port", str(port), "web"],
