@@ -106,6 +106,54 @@ class _Counter:
         with contextlib.suppress(ValueError):  # the window ended meanwhile
             cache.decr(self.key)
 
+    @staticmethod
+    def take_all(counters: list[_Counter]) -> _Counter | None:
+        """Take one unit of each counter, or of none: the first spent counter, else None.
+
+        With Redis, one round trip (INCR and EXPIREAT of each key in a pipeline) where Django's
+        cache API costs two or three per counter (`incr` asks whether the key exists first): a
+        lookup took 6 ms against 4.6 ms before the limits counted this way (bench W3)."""
+        client = _redis_client()
+        if client is None:
+            taken: list[_Counter] = []
+            for counter in counters:
+                if not counter.take():
+                    _Counter.give_back_all(taken)
+                    return counter
+                taken.append(counter)
+            return None
+        pipe = client.pipeline(transaction=False)
+        for counter in counters:
+            key = cache.make_and_validate_key(counter.key)
+            pipe.incr(key)
+            pipe.expireat(key, int(counter.ends_at) + _FUDGE)
+        counts = pipe.execute()[0::2]
+        spent = next((counter for counter, count in zip(counters, counts, strict=True) if count > counter.limit), None)
+        if spent is not None:
+            _Counter.give_back_all(counters)
+        return spent
+
+    @staticmethod
+    def give_back_all(counters: list[_Counter]) -> None:
+        client = _redis_client()
+        if client is None:
+            for counter in counters:
+                counter.give_back()
+            return
+        pipe = client.pipeline(transaction=False)
+        for counter in counters:
+            pipe.decr(cache.make_and_validate_key(counter.key))
+        pipe.execute()
+
+
+def _redis_client():
+    """The Redis client behind the default cache (Django's own RedisCache), or None."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]  # `cache` is a proxy to it
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+
 
 # --- Device tokens --------------------------------------------------------------------------------
 
@@ -180,18 +228,12 @@ def prove_codes(request: HttpRequest, *, tracking_number: str, query_code: str, 
             _Counter.of("case-address", f"{number} {address}", settings.SUQIU_LOOKUP_RATE_PER_CASE_ADDRESS),
             _Counter.of("case", number, settings.SUQIU_LOOKUP_RATE_PER_CASE),
         ]
-    taken: list[_Counter] = []
-    for counter in counters:
-        if not counter.take():
-            for earlier in taken:
-                earlier.give_back()
-            return _refused(counter)
-        taken.append(counter)
+    if (spent := _Counter.take_all(counters)) is not None:
+        return _refused(spent)
     petition = selectors.petition_for_codes(tracking_number, query_code)
     if petition is None:
         return Proof()  # the units stay taken: this was a failure
-    for counter in taken:
-        counter.give_back()
+    _Counter.give_back_all(counters)
     return Proof(petition=petition, device_token=device_token if device else device_token_issue(number))
 
 
