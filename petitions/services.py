@@ -403,7 +403,7 @@ def _find_repeat(petition: Petition) -> Petition | None:
     earlier case) would lead whoever sees one case to the other, and an official reported in
     the second case to the reporter of the first."""
     if petition.category.confidential:
-        return None
+        return None  # and an earlier case of the same category is not confidential either
     same_person = Q()
     if petition.complainant_phone:
         same_person |= Q(complainant_phone=petition.complainant_phone)
@@ -417,7 +417,6 @@ def _find_repeat(petition: Petition) -> Petition | None:
         Petition.objects.filter(same_person, region_id=petition.region_id, category_id=petition.category_id)
         .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=year_ago))
         .exclude(status=Status.REJECTED)
-        .exclude(category__confidential=True)
         .order_by("-created_at", "-id")
         .only("id", "tracking_number", "repeat_of_id")
         .first()
