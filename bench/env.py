@@ -34,8 +34,8 @@ def django_env(db_name: str = DB_NAME) -> dict[str, str]:
     """Production-like settings: DEBUG off, Redis cache, collected static files.
 
     The load comes from one address, so the per-address limits of the public portal are
-    raised for the benchmark server; the per-case lookup limit keeps its default (10/h):
-    the lookup workload spreads its requests over thousands of cases."""
+    raised for the benchmark server. The lookup limits count wrong codes only and the lookup
+    workload sends right ones: the per-case limits keep their defaults."""
     VAR.mkdir(parents=True, exist_ok=True)
     return {
         **os.environ,

@@ -1,5 +1,5 @@
 -- W3: the public lookup with valid codes, spread over the sampled cases (each case a few
--- times per run: the per-case rate limit stays at its default).
+-- times per run; right codes are not counted by the lookup limits).
 dofile(os.getenv("BENCH_LUA") .. "/report.lua")
 local pairs_list = {}
 for line in io.lines(os.getenv("BENCH_LOOKUP_FILE")) do
