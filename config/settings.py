@@ -451,7 +451,7 @@ REST_FRAMEWORK = {
 }
 # API tokens (docs/security.md, stations.tokens): django-rest-knox, stored as a digest, sent
 # as `Authorization: Token <token>`; each lives API_TOKEN_HOURS from issue, like a session.
-API_TOKEN_HOURS = envint("API_TOKEN_HOURS", 10)
+API_TOKEN_HOURS = envint("API_TOKEN_HOURS", 10, minimum=1)
 KNOX_TOKEN_MODEL = "stations.ApiToken"
 # knox's own migrations create its default token table even when the model is swapped out: an
 # unused table with a key to the users, which a test's flush cannot truncate. Without them the

@@ -34,6 +34,10 @@ def test_env_helpers_refuse_values_that_do_not_parse(monkeypatch):
     monkeypatch.setenv("X_LIST", "a.example, b.example,")
     assert envlist("X_LIST") == ["a.example", "b.example"]
     assert envint("X_UNSET_NUMBER", 7) == 7
+    # A token lifetime of 0 hours or less would make every API token expire at once, or never.
+    monkeypatch.setenv("X_HOURS", "0")
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        envint("X_HOURS", 10, minimum=1)
 
 
 @pytest.mark.django_db
