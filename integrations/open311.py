@@ -22,12 +22,13 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import MultiPartParser
 from config.api import exception_handler as api_exception_handler
 from integrations import selectors
 from integrations.auth import CanSubmitCases, IntegrationRateThrottle, Open311KeyAuthentication, Open311ReadThrottle

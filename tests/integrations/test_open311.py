@@ -305,3 +305,17 @@ def test_only_form_encoded_posts_are_understood(client, issue_key):
     )
     _assert_spec_error(response, 415)
     assert not Petition.objects.exists()
+
+
+def test_a_broken_multipart_post_is_refused_in_chinese_in_the_spec_format(client, world, issue_key):
+    """A multipart body without its boundary: a 400 in Open311's error list, in Chinese (it was
+    DRF's "Multipart form parse error - Invalid boundary in multipart: None")."""
+    _integration, key = issue_key()
+    response = client.post(
+        f"{BASE}/requests.json",
+        data=b'--x\r\nContent-Disposition: form-data; name="description"\r\n\r\n',
+        content_type="multipart/form-data",
+        HTTP_AUTHORIZATION=f"Api-Key {key}",
+    )
+    _assert_spec_error(response, 400)
+    assert "表单" in response.json()[0]["description"], response.json()
