@@ -71,3 +71,19 @@ def truncate_trigger_name(table: str) -> str:
 def trigger_names() -> list[tuple[str, str]]:
     """(table, trigger) of every append-only trigger, sorted."""
     return sorted((table, name) for table in APPEND_ONLY_TABLES for name in _names(table)[1:])
+
+
+def truncate_guard(table: str):
+    """The migration operation that installs (and, backwards, removes) `table`'s TRUNCATE
+    trigger, on PostgreSQL only (SQLite has no TRUNCATE)."""
+    from django.db import migrations
+
+    def install(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(create_truncate_trigger_sql(table), params=None)
+
+    def remove(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(drop_truncate_trigger_sql(table), params=None)
+
+    return migrations.RunPython(install, remove, elidable=False)

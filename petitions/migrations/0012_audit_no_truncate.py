@@ -8,22 +8,12 @@ that owns nothing (docs/operations.md, "The database roles"). SQL in config/audi
 
 from django.db import migrations
 
-from config.audit import create_truncate_trigger_sql, drop_truncate_trigger_sql
+from config.audit import truncate_guard
 
 TABLE = "petitions_petitionevent"
-
-
-def create_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(create_truncate_trigger_sql(TABLE), params=None)
-
-
-def drop_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(drop_truncate_trigger_sql(TABLE), params=None)
 
 
 class Migration(migrations.Migration):
     dependencies = [("petitions", "0011_recusals")]
 
-    operations = [migrations.RunPython(create_trigger, drop_trigger, elidable=False)]
+    operations = [truncate_guard(TABLE)]
