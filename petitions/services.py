@@ -451,7 +451,7 @@ def petition_register(
     acceptance: a village desk's case to its township centre.
 
     A confidential report against officials (涉纪涉腐) goes straight to the competent
-    commission instead (`selectors.competent_commission`): the level above the accused's unit,
+    commission instead (`recusal.competent_commission`): the level above the accused's unit,
     around any commission the report names (回避). `accused` lists the officials named, as
     dicts of name, post and unit."""
     if actor is not None:
