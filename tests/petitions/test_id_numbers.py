@@ -367,3 +367,38 @@ def test_without_a_configured_key_one_is_generated_once_and_kept(tmp_path):
     path = tmp_path / "field_encryption_key"
     assert path.read_text().strip() in first and path.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".field_encryption_key")] == []
+
+
+def _gb11643(first17: str) -> str:
+    """The number with its check character (GB 11643), computed here, not by the service."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
+
+
+@pytest.mark.parametrize(
+    "first17",
+    [
+        "11010519490230002",  # born on 30 February
+        "11010519491331002",  # in a thirteenth month
+        "00000019491231002",  # in no region
+        "99010519491231002",  # in a province that does not exist
+    ],
+)
+def test_a_number_whose_check_character_fits_but_whose_date_or_region_cannot_be_is_refused(api, world, first17):
+    number = _gb11643(first17)
+    api.force_authenticate(world.users["clerk"])
+    body = {
+        "channel": "visit",
+        "category": "infrastructure",
+        "region": world.region("东一村").code,
+        "title": "村道塌方",
+        "content": "村道雨后塌方。",
+        "complainant_name": "字红梅",
+        "complainant_id_number": number,
+    }
+    before = Petition.objects.count()
+    answer = api.post(CASES, body, format="json")
+    assert answer.status_code == 400 and "complainant_id_number" in answer.json(), answer.content
+    assert Petition.objects.count() == before
+    body["complainant_id_number"] = _gb11643("11010519491231002")
+    assert api.post(CASES, body, format="json").status_code == 201
