@@ -53,21 +53,36 @@ class NotificationRouteAdmin(admin.ModelAdmin):
     list_filter = ["event", "audience", "channel", "active"]
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Records the services write (notices, escalations, deadline misses): the admin shows them
+    and changes nothing, superusers included. What appraisals count against a unit must not be
+    edited or erased around the services and their case events."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(SupervisionNotice)
-class SupervisionNoticeAdmin(admin.ModelAdmin):
+class SupervisionNoticeAdmin(RecordAdmin):
     list_display = ["petition", "unit", "severity", "created_at", "due_at", "read_at", "answered_at", "missed_at"]
     list_filter = ["severity"]
     raw_id_fields = ["petition", "unit", "issued_by", "issuing_unit", "read_by", "answered_by"]
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(RecordAdmin):
     list_display = ["petition", "level", "kind", "from_unit", "to_unit", "created_at"]
     raw_id_fields = ["petition", "from_unit", "to_unit"]
 
 
 @admin.register(DeadlineMiss)
-class DeadlineMissAdmin(admin.ModelAdmin):
+class DeadlineMissAdmin(RecordAdmin):
     list_display = ["unit", "petition", "kind", "due_at", "missed_at"]
     list_filter = ["kind"]
     raw_id_fields = ["unit", "petition"]
