@@ -1,4 +1,4 @@
-"""The case: petitions, their timeline, deadlines and supervision (built in the petitions issue)."""
+"""The case (诉求件): petitions, their timeline, deadlines, supervision, notifications and reports against officials."""
 
 from __future__ import annotations
 
@@ -522,7 +522,7 @@ class Attachment(models.Model):
         return self.original_name
 
 
-# --- Deadlines, supervision and notifications (the jobs issue) ------------------------------
+# --- Deadlines, supervision and notifications -----------------------------------------------
 
 
 class DeadlineKind(models.TextChoices):
@@ -751,7 +751,7 @@ class Notification(models.Model):
         return self.title
 
 
-# --- Reports against officials (涉纪涉腐: the confidential-handling issue) ---------------------
+# --- Reports against officials (涉纪涉腐) -------------------------------------------------------
 
 
 class AccusedPerson(models.Model):

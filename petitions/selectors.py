@@ -315,7 +315,7 @@ def units_for_routing(petition: Petition) -> QuerySet[Unit]:
     )
 
 
-# --- Supervision notices and notifications (the jobs issue) ----------------------------------
+# --- Supervision notices and notifications ---------------------------------------------------
 
 
 def can_issue_notice(user: User, petition: Petition) -> bool:
