@@ -5,7 +5,7 @@ request without the resident's address behind the proxy (config.middleware).
 Wired in `config/urls.py` (handler400 … handler500) and `CSRF_FAILURE_VIEW`. A page gets
 `templates/error.html`, which needs no database and no signed-in user, so that it renders
 whatever failed; the API (`/api/…`) gets `{"detail": ..., "code": ...}` like every DRF error.
-Both in the request's language (`config.middleware.language_of`): the error may come before
+Both in the request's language (`language_of`): the error may come before
 the language middleware has run.
 """
 
@@ -21,9 +21,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
-from config.middleware import language_of
-
 API_PREFIX = "/api/"
+
+
+def language_of(request) -> str:
+    """The language a request is answered in: the language cookie's, else zh-Hans."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    return chosen if chosen in {code for code, _name in settings.LANGUAGES} else settings.LANGUAGE_CODE
 
 
 def _answer(

@@ -17,13 +17,9 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
+from config.error_pages import address_unknown, language_of
+
 logger = logging.getLogger("suqiu.security")
-
-
-def language_of(request) -> str:
-    """The language a request is answered in: the language cookie's, else zh-Hans."""
-    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-    return chosen if chosen in {code for code, _name in settings.LANGUAGES} else settings.LANGUAGE_CODE
 
 
 class LanguageMiddleware:
@@ -156,8 +152,6 @@ class ClientAddressMiddleware:
             return None
         if request.META.get(key):
             return None
-        from config.error_pages import address_unknown
-
         logger.warning(
             "request without %s refused path=%s remote=%s", key, request.path, request.META.get("REMOTE_ADDR")
         )
