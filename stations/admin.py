@@ -3,24 +3,46 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from stations.models import ApiToken, Membership, ReceptionSlot, Region, Unit, User
+from stations.models import ApiToken, Membership, MembershipEvent, ReceptionSlot, Region, Unit, User
+from stations.services import membership_grant, membership_revoke
 from stations.tokens import tokens_revoke
 
 
-class RolesOfStaffInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline):
+    """A role is given or taken away, never edited: existing rows are read-only."""
+
     model = Membership
     extra = 0
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RolesOfStaffInline(MembershipInline):
     autocomplete_fields = ["unit"]
 
 
-class StaffOfUnitInline(admin.TabularInline):
-    model = Membership
-    extra = 0
+class StaffOfUnitInline(MembershipInline):
     autocomplete_fields = ["user"]
 
 
+class GrantsThroughServicesMixin:
+    """Roles added or removed in an inline go through the services, which audit them with the
+    administrator as actor (MembershipEvent, the security log)."""
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        # Existing rows are read-only (MembershipInline): only new and deleted ones arrive.
+        for membership in formset.save(commit=False):
+            membership_grant(user=membership.user, unit=membership.unit, role=membership.role, actor=request.user)
+        for membership in formset.deleted_objects:
+            membership_revoke(user=membership.user, unit=membership.unit, role=membership.role, actor=request.user)
+        formset.save_m2m()
+
+
 @admin.register(User)
-class StaffAdmin(UserAdmin):
+class StaffAdmin(GrantsThroughServicesMixin, UserAdmin):
     list_display = ["username", "full_name", "phone", "is_active", "last_login"]
     search_fields = ["username", "full_name", "phone"]
     ordering = ["username"]
@@ -79,7 +101,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(GrantsThroughServicesMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "region", "phone", "is_active"]
     list_filter = ["kind", "is_active", "region__level"]
     search_fields = ["name", "region__name", "region__code"]
@@ -90,11 +112,49 @@ class UnitAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Roles are given (add) and taken away (delete) through the services, which audit them;
+    a role is never edited in place."""
+
     list_display = ["user", "unit", "role", "created_at"]
     list_filter = ["role", "unit__kind"]
     search_fields = ["user__username", "user__full_name", "unit__name"]
     autocomplete_fields = ["user", "unit"]
     list_select_related = ["user", "unit"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj: Membership, form, change: bool) -> None:
+        granted = membership_grant(user=obj.user, unit=obj.unit, role=obj.role, actor=request.user)
+        obj.pk, obj.created_at = granted.pk, granted.created_at
+        obj._state.adding = False
+
+    def delete_model(self, request, obj: Membership) -> None:
+        membership_revoke(user=obj.user, unit=obj.unit, role=obj.role, actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for membership in queryset.select_related("user", "unit"):
+            self.delete_model(request, membership)
+
+
+@admin.register(MembershipEvent)
+class MembershipEventAdmin(admin.ModelAdmin):
+    """Who gave or took away which role, when: read-only, written by the services."""
+
+    list_display = ["created_at", "verb", "user", "unit", "role", "actor"]
+    list_filter = ["verb", "role", "unit__kind"]
+    search_fields = ["user__username", "user__full_name", "unit__name", "actor__username"]
+    list_select_related = ["user", "unit", "actor"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ReceptionSlot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -11,7 +12,9 @@ from django.utils.translation import gettext as _
 
 from config import refcache
 from stations import codes
-from stations.models import Membership, Region, Unit, User
+from stations.models import Membership, MembershipEvent, Region, Unit, User
+
+log = logging.getLogger("suqiu.security")
 
 
 @dataclass(frozen=True)
@@ -119,19 +122,39 @@ def unit_ensure(*, region: Region, name: str, kind: str, phone: str = "", addres
     return unit
 
 
+def _membership_event(*, actor: User | None, user: User, unit: Unit, role: str, verb: str) -> MembershipEvent:
+    event = MembershipEvent.objects.create(actor=actor, user=user, unit=unit, role=role, verb=verb)
+    # A commission role may reveal who reported whom: every change is in the security log too.
+    log.info(
+        "role %s user=%s unit=%s role=%s by=%s",
+        verb,
+        user.get_username(),
+        unit.pk,
+        role,
+        actor.get_username() if actor is not None else "-",
+    )
+    return event
+
+
 @transaction.atomic
-def membership_grant(*, user: User, unit: Unit, role: str) -> Membership:
-    """Give `user` the `role` in `unit` (nothing changes if they already hold it)."""
+def membership_grant(*, user: User, unit: Unit, role: str, actor: User | None = None) -> Membership:
+    """Give `user` the `role` in `unit` (nothing changes if they already hold it); `actor` is
+    who gave it (None for a command or the demo)."""
+    # One grant per person at a time: two at once would both find no role and both record it.
+    User.objects.select_for_update().filter(pk=user.pk).first()
     membership = Membership.objects.filter(user=user, unit=unit, role=role).first()
     if membership is None:
         membership = Membership(user=user, unit=unit, role=role)
         membership.full_clean()
         membership.save()
+        _membership_event(actor=actor, user=user, unit=unit, role=role, verb=MembershipEvent.Verb.GRANTED)
     return membership
 
 
 @transaction.atomic
-def membership_revoke(*, user: User, unit: Unit, role: str) -> bool:
-    """Take the `role` in `unit` away from `user`; True if they held it."""
+def membership_revoke(*, user: User, unit: Unit, role: str, actor: User | None = None) -> bool:
+    """Take the `role` in `unit` away from `user`; True if they held it. `actor` as for a grant."""
     deleted, _detail = Membership.objects.filter(user=user, unit=unit, role=role).delete()
+    if deleted:
+        _membership_event(actor=actor, user=user, unit=unit, role=role, verb=MembershipEvent.Verb.REVOKED)
     return bool(deleted)
