@@ -17,7 +17,7 @@ def sync_holidays_after_migrate(*, using: str, apps=global_apps, verbosity: int 
     migrated back to zero there is none, and it does nothing. `flush` (and so every
     transactional test) sends the signal without a state: then the installed model is used.
     """
-    from petitions.services import holidays_sync_into
+    from petitions.calendar import holidays_sync_into
 
     try:
         model = apps.get_model("petitions", "Holiday")
@@ -37,3 +37,6 @@ class PetitionsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(sync_holidays_after_migrate, sender=self, dispatch_uid="petitions.sync_holidays")
+        # Register the Celery tasks in every process, as the worker's autodiscovery does: the
+        # services queue them by name (`services.notify.queue_task`) and do not import them.
+        import petitions.tasks  # noqa: F401
