@@ -1,5 +1,5 @@
 """The appraisal jobs (docs/appraisals.md): rectification items past their deadline are
-chased once, like overdue cases. The sweep claims each row (`petitions.tasks.sweep`) and the
+chased once, like overdue cases. The sweep claims each row (`config.jobs.sweep`) and the
 service claims it again with a conditional UPDATE, so a re-run or a second worker reminds
 nobody twice."""
 
@@ -10,9 +10,9 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from config.jobs import sweep
 from evaluations import services
 from evaluations.models import RectificationItem
-from petitions.tasks import sweep
 
 logger = logging.getLogger("suqiu.jobs")
 

@@ -12,6 +12,7 @@ from django.db import connection, connections
 from django.db.models import Count
 from django.utils import timezone
 
+from config import jobs
 from petitions import tasks
 from petitions.models import Assignment, DeadlineMiss, Escalation, Notification, Petition, PetitionEvent
 
@@ -94,7 +95,7 @@ def test_one_sweep_shares_its_chunks_between_threads_each_in_its_own_transaction
         time.sleep(0.01)  # as a chunk waits on the database: the other thread takes the next
         return len(pks)
 
-    assert tasks.sweep_chunks(Petition.objects.filter(pk__in=ids), act, chunk=10, threads=2) == 400
+    assert jobs.sweep_chunks(Petition.objects.filter(pk__in=ids), act, chunk=10, threads=2) == 400
     assert sorted(seen) == ids  # every candidate once
     assert names == {"sweep-0", "sweep-1"}  # both threads took chunks; none ran in the caller's
 
@@ -110,7 +111,7 @@ def test_a_failing_chunk_fails_the_sweep_and_leaves_nothing_of_itself(world, cat
         return len(pks)
 
     with pytest.raises(RuntimeError, match="backend down"):
-        tasks.sweep_chunks(Petition.objects.filter(pk__in=ids), act, chunk=10, threads=2)
+        jobs.sweep_chunks(Petition.objects.filter(pk__in=ids), act, chunk=10, threads=2)
     # The failing chunk's transaction rolled back; chunks committed before it stay done.
     chunk = next(ids[i : i + 10] for i in range(0, 100, 10) if doomed in ids[i : i + 10])
     assert not Petition.objects.filter(pk__in=chunk, title="swept").exists()
