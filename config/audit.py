@@ -87,3 +87,19 @@ def truncate_guard(table: str):
             schema_editor.execute(drop_truncate_trigger_sql(table), params=None)
 
     return migrations.RunPython(install, remove, elidable=False)
+
+
+class AppendOnly:
+    """A model mixin for rows written once (an audit trail): saving a stored row again, or
+    deleting one, is refused in Python too, where no trigger guards the table (SQLite, or a
+    table without one). `append_only_label` names the rows in the refusal."""
+
+    append_only_label = "these rows"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError(f"{self.append_only_label} are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{self.append_only_label} are append-only")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from config.audit import AppendOnly
 from petitions.idnumbers import EncryptedIdNumberField
 from stations.models import Unit
 
@@ -420,8 +421,10 @@ class ExtensionRequest(models.Model):
         return f"{self.petition_id} +{self.days} ({self.state})"
 
 
-class PetitionEvent(models.Model):
+class PetitionEvent(AppendOnly, models.Model):
     """One step on a case's timeline (办理记录): append-only, never edited or deleted."""
+
+    append_only_label = "case events"
 
     class Verb(models.TextChoices):
         REGISTERED = "registered", _("registered")
@@ -484,14 +487,6 @@ class PetitionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.verb} {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise TypeError("case events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("case events are append-only")
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

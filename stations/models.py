@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
 
+from config.audit import AppendOnly
 from stations import codes
 
 
@@ -218,9 +219,11 @@ class Membership(models.Model):
         return f"{self.user} · {self.unit} · {self.get_role_display()}"
 
 
-class MembershipEvent(models.Model):
+class MembershipEvent(AppendOnly, models.Model):
     """A role given or taken away (角色变更记录): by whom, to whom, in which unit; written by
     stations.services, append-only."""
+
+    append_only_label = "role changes"
 
     class Verb(models.TextChoices):
         GRANTED = "granted", _("granted")
@@ -250,14 +253,6 @@ class MembershipEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.unit} · {self.get_role_display()} · {self.get_verb_display()}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise TypeError("role changes are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("role changes are append-only")
 
 
 class ReceptionSlot(models.Model):
