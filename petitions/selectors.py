@@ -410,16 +410,27 @@ def notification_recipients(audience: str, *, petition: Petition, unit: Unit | N
     return list(users.distinct().order_by("pk"))
 
 
-def users_who_see(petition: Petition, user_ids: Iterable[int | None]) -> list[int | None]:
+def users_who_see(petition: Petition, user_ids: Iterable[int | None], *, seen=None) -> list[int | None]:
     """Of these users (None: the resident), those who may open the case, in the same order:
     all of them for an ordinary case; for a report against officials only those whose view
-    holds it, so a notification never tells a unit that stands aside that the report exists."""
+    holds it, so a notification never tells a unit that stands aside that the report exists.
+
+    `seen(user_id) -> set of case ids` answers from a sweep's cache (`EscalationCache.seen`),
+    which asks `visible_among` once per person and chunk instead of once per person and case."""
     user_ids = list(user_ids)
     if not petition.category.confidential:
         return user_ids
-    staff = User.objects.filter(pk__in=[pk for pk in user_ids if pk is not None])
-    seeing = {user.pk for user in staff if petitions_visible_to(user).filter(pk=petition.pk).exists()}
+    if seen is None:
+        staff = User.objects.filter(pk__in=[pk for pk in user_ids if pk is not None])
+        seeing = {user.pk for user in staff if visible_among(user, [petition.pk])}
+    else:
+        seeing = {pk for pk in user_ids if pk is not None and petition.pk in seen(pk)}
     return [pk for pk in user_ids if pk is None or pk in seeing]
+
+
+def visible_among(user: User, petition_ids: Iterable[int]) -> set[int]:
+    """Which of these cases the user may open (`petitions_visible_to`), in one query."""
+    return set(petitions_visible_to(user).filter(pk__in=list(petition_ids)).values_list("pk", flat=True))
 
 
 def notifications_for(user: User):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from petitions.recusal import accused_key, commission_above
 from petitions.selectors import (
     notification_recipients,
     users_who_see,
+    visible_among,
 )
 from petitions.services._common import _event, _locked, _record_miss, _save
 from petitions.services.handling import _move_lead
@@ -225,6 +227,25 @@ class EscalationCache:
         self.recipients: dict = {}
         self.texts: dict = {}
         self._case_url: tuple[str, str] | None = None
+        self.people: dict[int, User] = {}  # their scopes are worked out once per sweep
+        # The reports against officials of the chunk a thread is on (the sweep's threads share
+        # this cache, each on its own chunk), and which of them each person may open.
+        self.chunk = threading.local()
+
+    def reports_of_chunk(self, petition_ids: Iterable[int]) -> None:
+        """The chunk's reports against officials: who may open which is asked per chunk."""
+        self.chunk.reports = list(petition_ids)
+        self.chunk.seen = {}
+
+    def seen(self, user_id: int) -> set[int]:
+        """The chunk's reports this person may open (`selectors.visible_among`, one query)."""
+        seen = self.chunk.seen
+        if user_id not in seen:
+            person = self.people.get(user_id)
+            if person is None:
+                person = self.people[user_id] = User.objects.get(pk=user_id)
+            seen[user_id] = visible_among(person, self.chunk.reports)
+        return seen[user_id]
 
     def case_url(self, pk: int) -> str:
         """`reverse("petitions:case", kwargs={"pk": pk})`, the pattern resolved once per sweep."""
@@ -376,7 +397,7 @@ def _notification_rows(
             recipients = [None]
         else:
             about = region_of if route.audience == NotificationRoute.Audience.SUPERVISORS_OF_REGION else None
-            recipients = users_who_see(petition, cache.recipients_for(route, petition, about or unit))
+            recipients = users_who_see(petition, cache.recipients_for(route, petition, about or unit), seen=cache.seen)
         rows += [
             (
                 user,
@@ -527,6 +548,7 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
         reached.setdefault(petition_id, set()).add(level)
     accused: dict[int, list[AccusedPerson]] = {}
     confidential = [petition.pk for petition, _kind, _missed in due if petition.category.confidential]
+    cache.reports_of_chunk(confidential)
     if confidential:
         for person in AccusedPerson.objects.filter(petition_id__in=confidential).order_by("pk"):
             accused.setdefault(person.petition_id, []).append(person)

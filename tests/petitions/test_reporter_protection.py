@@ -379,3 +379,19 @@ def test_the_dashboards_overdue_list_shows_a_shell_without_its_title(client, wor
     client.force_login(world.users["clerk"])
     page = client.get(reverse("grievances:dashboard")).content.decode()
     assert case.tracking_number in page and "村干部截留参合金" not in page
+
+
+def test_the_sweep_tells_only_staff_who_can_open_the_report(world, both, notification_routes):
+    """The bulk escalation (the hourly sweep's path) filters its recipients like `notify`: a
+    supervisor of the township outside the commissions (who cannot open a report) is not told
+    of X's escalation, though the routing table names the region's supervisors."""
+    from petitions.services import EscalationCache, petitions_escalate_batch
+
+    outsider = UserFactory(username="twp_centre_supervisor")
+    membership_grant(user=outsider, unit=world.units["east_centre"], role=Membership.Role.SUPERVISOR)
+    x, y = both
+    later = timezone.now() + timedelta(days=60)
+    assert petitions_escalate_batch(petition_ids=[x.pk, y.pk], now=later, cache=EscalationCache()) == 2
+    told = set(Notification.objects.filter(petition__in=[x, y]).values_list("user_id", flat=True))
+    assert world.users["supervisor"].pk in told  # the county commission's
+    assert outsider.pk not in told
