@@ -94,6 +94,17 @@ def memberships_of(user: User) -> QuerySet[Membership]:
     )
 
 
+def scope_key(scope: Scope) -> tuple:
+    """A hashable form of a scope: two people with the same key see the same cases."""
+    return (
+        scope.everything,
+        scope.unit_ids,
+        tuple(scope.case_prefixes),
+        tuple(sorted((unit, tuple(sorted(roles))) for unit, roles in scope.unit_roles.items())),
+        tuple(sorted(scope.commission_prefixes.items())),
+    )
+
+
 def scope_for(user: User) -> Scope:
     """The user's scope, computed once per user object (one query)."""
     cached = getattr(user, "_suqiu_scope", None)

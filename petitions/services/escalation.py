@@ -37,7 +37,7 @@ from petitions.services.notices import _notice_url
 from petitions.services.notify import _NOTIFICATION_TITLES, notify, queue_task
 from stations import codes
 from stations.models import Region, Unit, User
-from stations.selectors import intake_unit_above
+from stations.selectors import intake_unit_above, scope_for, scope_key
 
 Verb = PetitionEvent.Verb
 
@@ -238,14 +238,17 @@ class EscalationCache:
         self.chunk.seen = {}
 
     def seen(self, user_id: int) -> set[int]:
-        """The chunk's reports this person may open (`selectors.visible_among`, one query)."""
+        """The chunk's reports this person may open (`selectors.visible_among`): one query per
+        chunk for all the people whose scope is the same (a unit's staff, a region's supervisors),
+        since what a person sees depends on their scope alone."""
+        person = self.people.get(user_id)
+        if person is None:
+            person = self.people[user_id] = User.objects.get(pk=user_id)
+        key = scope_key(scope_for(person))
         seen = self.chunk.seen
-        if user_id not in seen:
-            person = self.people.get(user_id)
-            if person is None:
-                person = self.people[user_id] = User.objects.get(pk=user_id)
-            seen[user_id] = visible_among(person, self.chunk.reports)
-        return seen[user_id]
+        if key not in seen:
+            seen[key] = visible_among(person, self.chunk.reports)
+        return seen[key]
 
     def case_url(self, pk: int) -> str:
         """`reverse("petitions:case", kwargs={"pk": pk})`, the pattern resolved once per sweep."""
