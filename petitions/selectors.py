@@ -422,15 +422,23 @@ def users_who_see(petition: Petition, user_ids: Iterable[int | None], *, seen=No
         return user_ids
     if seen is None:
         staff = User.objects.filter(pk__in=[pk for pk in user_ids if pk is not None])
-        seeing = {user.pk for user in staff if visible_among(user, [petition.pk])}
+        seeing = {user.pk for user in staff if visible_among(user, [petition])}
     else:
         seeing = {pk for pk in user_ids if pk is not None and petition.pk in seen(pk)}
     return [pk for pk in user_ids if pk is None or pk in seeing]
 
 
-def visible_among(user: User, petition_ids: Iterable[int]) -> set[int]:
-    """Which of these cases the user may open (`petitions_visible_to`), in one query."""
-    return set(petitions_visible_to(user).filter(pk__in=list(petition_ids)).values_list("pk", flat=True))
+def visible_among(user: User, petitions: Iterable[Petition]) -> set[int]:
+    """Which of these cases the user may open (`petitions_visible_to`), in one query, or none
+    when it cannot be any: a report against officials is seen by no one outside a commission
+    but the desk that logged it (the `open_to_me` of `petitions_visible_to`)."""
+    scope = scope_for(user)
+    petitions = list(petitions)
+    if not scope.everything and not scope.commission_prefixes:
+        petitions = [p for p in petitions if not p.category.confidential or p.intake_unit_id in scope.unit_ids]
+    if not petitions:
+        return set()
+    return set(petitions_visible_to(user).filter(pk__in=[p.pk for p in petitions]).values_list("pk", flat=True))
 
 
 def notifications_for(user: User):

@@ -232,9 +232,9 @@ class EscalationCache:
         # this cache, each on its own chunk), and which of them each person may open.
         self.chunk = threading.local()
 
-    def reports_of_chunk(self, petition_ids: Iterable[int]) -> None:
+    def reports_of_chunk(self, petitions: Iterable[Petition]) -> None:
         """The chunk's reports against officials: who may open which is asked per chunk."""
-        self.chunk.reports = list(petition_ids)
+        self.chunk.reports = list(petitions)
         self.chunk.seen = {}
 
     def seen(self, user_id: int) -> set[int]:
@@ -551,7 +551,7 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
         reached.setdefault(petition_id, set()).add(level)
     accused: dict[int, list[AccusedPerson]] = {}
     confidential = [petition.pk for petition, _kind, _missed in due if petition.category.confidential]
-    cache.reports_of_chunk(confidential)
+    cache.reports_of_chunk(petition for petition, _kind, _missed in due if petition.category.confidential)
     if confidential:
         for person in AccusedPerson.objects.filter(petition_id__in=confidential).order_by("pk"):
             accused.setdefault(person.petition_id, []).append(person)
