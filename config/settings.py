@@ -529,7 +529,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Redis when REDIS_URL is set; the local LocMemCache counts per process only (fine for one).
 # The lookup's count failed proofs only (wrong code or no such case, alike): per tracking
 # number and address (also per device that proved the case before), per address across
-# cases, per tracking number from all addresses (grievances/throttle.py; the arithmetic in
+# cases, per tracking number from all addresses (grievances/portal/throttle.py; the arithmetic in
 # docs/security.md "Resident lookup limits").
 SUQIU_LOOKUP_RATE_PER_CASE_ADDRESS = envrate("LOOKUP_RATE_PER_CASE_ADDRESS", "10/h")
 SUQIU_LOOKUP_RATE_PER_ADDRESS = envrate("LOOKUP_RATE_PER_ADDRESS", "100/d")

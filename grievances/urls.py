@@ -1,19 +1,22 @@
 from django.urls import path
 
 from grievances import views
+from grievances.portal import views as portal
 
 app_name = "grievances"
 urlpatterns = [
-    path("", views.home, name="home"),
+    # The resident portal (grievances/portal/)
+    path("", portal.home, name="home"),
+    path("submit/", portal.submit, name="submit"),
+    path("submit/villages/", portal.villages, name="villages"),
+    path("submit/receipt/", portal.submitted, name="submitted"),
+    path("track/", portal.track, name="track"),
+    path("track/rate/", portal.rate, name="rate"),
+    path("track/review/", portal.review, name="review"),
+    path("track/<str:token>/", portal.track_token, name="track_token"),
+    path("statistics/", portal.statistics, name="statistics"),
+    # Staff
     path("staff/", views.staff_home, name="staff_home"),
-    path("submit/", views.submit, name="submit"),
-    path("submit/villages/", views.villages, name="villages"),
-    path("submit/receipt/", views.submitted, name="submitted"),
-    path("track/", views.track, name="track"),
-    path("track/rate/", views.rate, name="rate"),
-    path("track/review/", views.review, name="review"),
-    path("track/<str:token>/", views.track_token, name="track_token"),
-    path("statistics/", views.statistics, name="statistics"),
     path("staff/dashboard/", views.dashboard, name="dashboard"),
     path("staff/dashboard/monthly/", views.monthly_report, name="monthly_report"),
     path("staff/dashboard/commission/", views.commission_dashboard, name="commission_dashboard"),

@@ -2,7 +2,7 @@
 the Open311 adapter.
 
 A case filed by an integration is registered by `petitions.services.petition_register` with
-no staff actor, exactly like a resident's online submission (`grievances.services`), so it
+no staff actor, exactly like a resident's online submission (`grievances.portal.services`), so it
 lands in the township intake centre's queue at once; the `Submission` row written in the
 same transaction says which system sent it.
 """

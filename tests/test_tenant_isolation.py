@@ -313,7 +313,7 @@ def test_public_by_design_routes_are_public_only_in_the_right_state(client, obje
 
 
 def test_a_wrong_track_token_answers_like_a_missing_one(client, objects):
-    from grievances.services import lookup_token_issue
+    from grievances.portal.services import lookup_token_issue
 
     petition = objects.petition
     token = lookup_token_issue(petition=petition)

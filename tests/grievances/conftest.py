@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grievances.services import public_petition_submit
+from grievances.portal.services import public_petition_submit
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grievances.models import LookupToken
-from grievances.services import token_hash
+from grievances.portal.models import LookupToken
+from grievances.portal.services import token_hash
 from petitions.models import Attachment, Petition, PetitionEvent, Status
 from petitions.services import query_code_matches
 
@@ -168,7 +168,7 @@ def test_wrong_code_and_no_such_case_answer_the_same(client, replied, django_ass
 
     assert page(wrong_code) == page(no_case)
     # The same work: one query for the case either way (then the HMAC against the real or a dummy hash).
-    from grievances.selectors import petition_for_codes
+    from grievances.portal.selectors import petition_for_codes
 
     with django_assert_num_queries(1):
         assert petition_for_codes(number, "00000000") is None
@@ -352,7 +352,7 @@ def test_published_statistics_are_aggregates_with_pinned_queries(
     submit_online(category=categories["land"], region=world.region("西一村"), title="土地纠纷")
     proof = {"tracking_number": replied.petition.tracking_number, "query_code": replied.registration.query_code}
     client.post("/track/rate/", proof | {"satisfaction": "satisfied"})
-    from grievances.selectors import county_statistics
+    from grievances.portal.selectors import county_statistics
 
     with django_assert_max_num_queries(5):
         stats = county_statistics(world.region("甲县"))

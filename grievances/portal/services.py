@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from grievances.models import LookupToken
+from grievances.portal.models import LookupToken
 from petitions.models import Category, Channel, Petition
 from petitions.services import Registration, petition_register
 from stations.models import Region

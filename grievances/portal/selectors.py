@@ -15,8 +15,8 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from grievances.models import LookupToken
-from grievances.services import token_hash
+from grievances.portal.models import LookupToken
+from grievances.portal.services import token_hash
 from petitions.deadlines import deadline_add
 from petitions.models import Category, Petition, PetitionEvent, Satisfaction, Status
 from petitions.selectors import public_events

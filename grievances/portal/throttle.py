@@ -48,8 +48,8 @@ from django_ratelimit.core import is_ratelimited
 
 from config.env import parse_rate
 from config.middleware import address_key, client_address
-from grievances import selectors
-from grievances.services import TOKEN_LIFETIME
+from grievances.portal import selectors
+from grievances.portal.services import TOKEN_LIFETIME
 from petitions.models import Petition
 from petitions.services import normalize_tracking_number
 
