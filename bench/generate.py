@@ -429,7 +429,7 @@ def _assignments_and_events(cur) -> None:
 
 
 # The monthly per-county marginals (`grievances.MonthlyCountyStat`) summed from the daily
-# rollup, as `grievances.statistics.monthly_rows` computes them; does nothing when the table has
+# rollup, as `grievances.stats.rollup.monthly_rows` computes them; does nothing when the table has
 # rows, so the runner can run it on a database generated before the table existed.
 MONTHLY_FILL_SQL = """
     INSERT INTO grievances_monthlycountystat (month, region_code, dimension, value, cases, answered, on_time, repeats)
@@ -444,8 +444,8 @@ MONTHLY_FILL_SQL = """
 
 
 def _rollup(cur) -> None:
-    """The statistics rollup of every past day, exactly what `grievances.tasks.rollup_day`
-    writes (`statistics.rollup_rows`), in one grouped query."""
+    """The statistics rollup of every past day, exactly what `grievances.stats.rollup.rollup_day`
+    writes (`rollup_rows`), in one grouped query."""
     _run(
         cur,
         "statistics rollup",

@@ -6,8 +6,8 @@ from rest_framework.routers import DefaultRouter
 
 from config.views import healthz
 from evaluations.api import CampaignViewSet
-from grievances.api import CommissionStatsView, StatsSummaryView
 from grievances.portal.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
+from grievances.stats.api import CommissionStatsView, StatsSummaryView
 from petitions.api import CategoryViewSet, PetitionViewSet, SupervisionNoticeViewSet
 from stations.api import RegionViewSet, SignOutEverywhereView, SignOutView, TokenView, UnitViewSet
 

@@ -2,6 +2,7 @@ from django.urls import path
 
 from grievances import views
 from grievances.portal import views as portal
+from grievances.stats import views as stats
 
 app_name = "grievances"
 urlpatterns = [
@@ -15,11 +16,13 @@ urlpatterns = [
     path("track/review/", portal.review, name="review"),
     path("track/<str:token>/", portal.track_token, name="track_token"),
     path("statistics/", portal.statistics, name="statistics"),
-    # Staff
+    # Staff: the workbench
     path("staff/", views.staff_home, name="staff_home"),
-    path("staff/dashboard/", views.dashboard, name="dashboard"),
-    path("staff/dashboard/monthly/", views.monthly_report, name="monthly_report"),
-    path("staff/dashboard/commission/", views.commission_dashboard, name="commission_dashboard"),
+    # The statistics (grievances/stats/)
+    path("staff/dashboard/", stats.dashboard, name="dashboard"),
+    path("staff/dashboard/monthly/", stats.monthly_report, name="monthly_report"),
+    path("staff/dashboard/commission/", stats.commission_dashboard, name="commission_dashboard"),
+    # The ledger
     path("staff/export/", views.ledger_export, name="ledger_export"),
     path("staff/export/<str:token>/", views.ledger_download, name="ledger_download"),
     path("staff/import/", views.ledger_import_page, name="ledger_import"),

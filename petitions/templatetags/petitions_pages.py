@@ -30,7 +30,7 @@ def unread_notifications(context) -> int:
 
 @register.simple_tag
 def can_see_stats(user) -> bool:
-    """Whether the user may open the statistics dashboard (grievances.statistics)."""
-    from grievances.statistics import has_stats_rights
+    """Whether the user may open the statistics dashboard (grievances.stats.summary)."""
+    from grievances.stats.summary import has_stats_rights
 
     return bool(getattr(user, "is_authenticated", False) and has_stats_rights(user))

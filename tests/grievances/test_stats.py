@@ -20,9 +20,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from grievances.models import DailyStat, DailyStatDay
-from grievances.statistics import summary_for
-from grievances.tasks import rollup_day, rollup_statistics
+from grievances.stats.models import DailyStat, DailyStatDay
+from grievances.stats.rollup import rollup_day
+from grievances.stats.summary import summary_for
+from grievances.stats.tasks import rollup_statistics
 from petitions.models import Petition
 
 pytestmark = pytest.mark.django_db

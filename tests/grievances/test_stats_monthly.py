@@ -13,9 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from grievances.models import DailyStat, MonthlyCountyStat
-from grievances.statistics import summary_for
-from grievances.tasks import rollup_day, rollup_statistics
+from grievances.stats.models import DailyStat, MonthlyCountyStat
+from grievances.stats.rollup import rollup_day
+from grievances.stats.summary import summary_for
+from grievances.stats.tasks import rollup_statistics
 from petitions.models import Petition
 from stations.services import RegionRow, regions_import
 

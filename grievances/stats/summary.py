@@ -43,7 +43,7 @@ from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
-from grievances.models import DailyStat, DailyStatDay, MonthlyCountyStat
+from grievances.stats.models import DailyStat, DailyStatDay, MonthlyCountyStat
 from petitions.models import OPEN_STATUSES, Category, Channel, Petition, Satisfaction, Status
 from petitions.selectors import petition_list_for_user, petitions_visible_to
 from stations import codes
@@ -515,69 +515,3 @@ def overdue_for(user: User, *, region: Region | None, limit: int = 20) -> list[P
         .select_related("category", "holder_unit")
         .order_by("current_due_at", "id")[:limit]
     )
-
-
-# --- The rollup -------------------------------------------------------------------------------
-
-
-def rollup_rows(day: date) -> list[DailyStat]:
-    """The rollup cells of one local day, computed from the case table (one grouped query)."""
-    start, end = day_range(day)
-    rows = (
-        Petition.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("region_code", *DIMENSIONS)
-        .annotate(
-            n=Count("id"),
-            answered=Count("id", filter=answered_q()),
-            on_time=Count("id", filter=on_time_q()),
-            repeats=Count("id", filter=Q(repeat_of__isnull=False)),
-        )
-        .order_by()
-    )
-    return [
-        DailyStat(
-            date=day,
-            region_code=row["region_code"],
-            level=row["level"],
-            category_id=row["category_id"],
-            channel=row["channel"],
-            status=row["status"],
-            satisfaction=row["satisfaction"] or "",
-            cases=row["n"],
-            answered=row["answered"],
-            on_time=row["on_time"],
-            repeats=row["repeats"],
-        )
-        for row in rows
-    ]
-
-
-def monthly_rows(month: date) -> list[MonthlyCountyStat]:
-    """The monthly per-county marginals of `month`'s calendar month, summed from its
-    `DailyStat` cells (one grouped query per dimension)."""
-    first, last = month_bounds(month)
-    cells = DailyStat.objects.filter(date__gte=first, date__lte=last).annotate(
-        county=Substr("region_code", 1, COUNTY_LENGTH)
-    )
-    out = []
-    for dimension in MARGINALS:
-        column = "category_id" if dimension == "category" else dimension
-        rows = (
-            cells.values("county", column)
-            .annotate(n=Sum("cases"), s_answered=Sum("answered"), s_on_time=Sum("on_time"), s_repeats=Sum("repeats"))
-            .order_by()
-        )
-        out += [
-            MonthlyCountyStat(
-                month=first,
-                region_code=codes.pad(row["county"]),
-                dimension=dimension,
-                value=str(row[column]),
-                cases=row["n"],
-                answered=row["s_answered"],
-                on_time=row["s_on_time"],
-                repeats=row["s_repeats"],
-            )
-            for row in rows
-        ]
-    return out

@@ -14,7 +14,7 @@ from datetime import date
 
 from django.http import Http404
 
-from grievances.statistics import _child_prefix_length, day_range
+from grievances.stats.summary import _child_prefix_length, day_range
 from petitions.models import OPEN_STATUSES, Disposition, Petition, Status
 from stations import codes
 from stations.models import Region, User

@@ -1,0 +1,131 @@
+"""The statistics rollup (每日统计汇总): each night the days of a trailing window are counted
+again from the case table into `DailyStat`, so dashboards over millions of cases read a few
+thousand rows. A day is replaced whole in one transaction: re-running it (or two workers
+running it) leaves exactly one copy of its rows. In the same transaction the monthly
+per-county cells (`MonthlyCountyStat`) of the day's month are rebuilt from its daily cells,
+so the two rollups always agree. The nightly job is `grievances.stats.tasks.rollup_statistics`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from grievances.stats.models import DailyStat, DailyStatDay, MonthlyCountyStat
+from grievances.stats.summary import (
+    COUNTY_LENGTH,
+    DIMENSIONS,
+    MARGINALS,
+    answered_q,
+    day_range,
+    month_bounds,
+    on_time_q,
+)
+from petitions.models import Petition
+from stations import codes
+
+# The first key of the PostgreSQL advisory locks that serialise the rebuilds of one month.
+_MONTH_LOCK = 0x5355_5131
+
+
+def rollup_rows(day: date) -> list[DailyStat]:
+    """The rollup cells of one local day, computed from the case table (one grouped query)."""
+    start, end = day_range(day)
+    rows = (
+        Petition.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values("region_code", *DIMENSIONS)
+        .annotate(
+            n=Count("id"),
+            answered=Count("id", filter=answered_q()),
+            on_time=Count("id", filter=on_time_q()),
+            repeats=Count("id", filter=Q(repeat_of__isnull=False)),
+        )
+        .order_by()
+    )
+    return [
+        DailyStat(
+            date=day,
+            region_code=row["region_code"],
+            level=row["level"],
+            category_id=row["category_id"],
+            channel=row["channel"],
+            status=row["status"],
+            satisfaction=row["satisfaction"] or "",
+            cases=row["n"],
+            answered=row["answered"],
+            on_time=row["on_time"],
+            repeats=row["repeats"],
+        )
+        for row in rows
+    ]
+
+
+def monthly_rows(month: date) -> list[MonthlyCountyStat]:
+    """The monthly per-county marginals of `month`'s calendar month, summed from its
+    `DailyStat` cells (one grouped query per dimension)."""
+    first, last = month_bounds(month)
+    cells = DailyStat.objects.filter(date__gte=first, date__lte=last).annotate(
+        county=Substr("region_code", 1, COUNTY_LENGTH)
+    )
+    out = []
+    for dimension in MARGINALS:
+        column = "category_id" if dimension == "category" else dimension
+        rows = (
+            cells.values("county", column)
+            .annotate(n=Sum("cases"), s_answered=Sum("answered"), s_on_time=Sum("on_time"), s_repeats=Sum("repeats"))
+            .order_by()
+        )
+        out += [
+            MonthlyCountyStat(
+                month=first,
+                region_code=codes.pad(row["county"]),
+                dimension=dimension,
+                value=str(row[column]),
+                cases=row["n"],
+                answered=row["s_answered"],
+                on_time=row["s_on_time"],
+                repeats=row["s_repeats"],
+            )
+            for row in rows
+        ]
+    return out
+
+
+def rollup_day(day: date) -> int:
+    """Replace the rollup of one local day (never today: today is always counted live), and
+    rebuild its month's monthly cells. Returns the number of cases the day holds."""
+    return rollup_days([day])
+
+
+def rollup_days(days: list[date]) -> int:
+    """Replace the rollup of the given past days of ONE calendar month in one transaction,
+    then rebuild that month's monthly per-county cells once. Returns the cases they hold."""
+    if not days:
+        return 0
+    if max(days) >= timezone.localdate():
+        raise ValueError("today is counted live; only past days are rolled up")
+    first = min(days).replace(day=1)
+    if any(day.replace(day=1) != first for day in days):
+        raise ValueError("the days must lie in one month")
+    cases = 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Two workers rolling days of the same month rebuild its cells in turn.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_MONTH_LOCK, first.year * 100 + first.month])
+        for day in sorted(set(days)):
+            # Lock the day's marker first so two workers rolling the same day take turns.
+            DailyStatDay.objects.get_or_create(date=day)
+            DailyStatDay.objects.select_for_update().get(date=day)
+            rows = rollup_rows(day)
+            DailyStat.objects.filter(date=day).delete()
+            DailyStat.objects.bulk_create(rows, batch_size=1000)
+            day_cases = sum(row.cases for row in rows)
+            DailyStatDay.objects.filter(date=day).update(rolled_at=timezone.now(), cases=day_cases)
+            cases += day_cases
+        MonthlyCountyStat.objects.filter(month=first).delete()
+        MonthlyCountyStat.objects.bulk_create(monthly_rows(first), batch_size=1000)
+    return cases

@@ -1,0 +1,150 @@
+"""The statistics pages for staff (docs/statistics.md): the dashboard (统计看板), the printable
+monthly report (月报) and the commissions' figures. Thin: parse the period and the region
+(404 outside the user's view), call one statistic, render."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grievances.stats.commission import commission_region_for, commission_summary, has_commission_rights
+from grievances.stats.summary import overdue_for, stats_region_for, summary_for
+from petitions.models import Category, Channel, Disposition, Satisfaction, Status
+from stations import codes
+from stations.models import Region
+from stations.selectors import scope_for
+
+
+def _stats_period(request: HttpRequest):
+    """The period of a dashboard: ?from=&to= (dates), this year so far by default."""
+    today = timezone.localdate()
+    errors = []
+
+    def parse(name: str, default: date) -> date:
+        raw = request.GET.get(name) or ""
+        if not raw:
+            return default
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors.append(name)
+            return default
+
+    date_to = parse("to", today)
+    date_from = parse("from", date_to.replace(month=1, day=1))
+    if date_from > date_to:
+        date_from, date_to = date_to, date_from
+    return date_from, date_to, errors
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The statistics dashboard (统计看板): figures, charts, drill-down, the overdue list."""
+    region = stats_region_for(request.user, request.GET.get("region") or None)
+    date_from, date_to, errors = _stats_period(request)
+    categories = list(Category.objects.all())
+    category = next((c for c in categories if c.code == request.GET.get("category")), None)
+    summary = summary_for(request.user, region=region, date_from=date_from, date_to=date_to, category=category)
+    names = {c.code: c.name for c in categories}
+    charts = {
+        "level": [{"name": str(_level_label(k)), "value": v} for k, v in summary.by_level.items()],
+        "category": [{"name": names.get(k, k), "value": v} for k, v in summary.by_category.items()],
+        "channel": [{"name": str(Channel(k).label), "value": v} for k, v in summary.by_channel.items()],
+        "status": [{"name": str(Status(k).label), "value": v} for k, v in summary.by_status.items()],
+        "satisfaction": [
+            {"name": str(Satisfaction(k).label) if k in Satisfaction.values else _("not rated"), "value": v}
+            for k, v in summary.by_satisfaction.items()
+        ],
+        "month": {"months": list(summary.by_month), "values": list(summary.by_month.values())},
+    }
+    query = request.GET.copy()
+    query.pop("region", None)
+    context = {
+        "summary": summary,
+        "region": region,
+        "ancestors": _ancestors(request.user, region),
+        "charts": charts,
+        "categories": categories,
+        "category": category,
+        "date_from": date_from,
+        "date_to": date_to,
+        "period_errors": errors,
+        "keep_query": query.urlencode(),
+        "overdue": overdue_for(request.user, region=region),
+        "month": date_to.strftime("%Y-%m"),
+        "commission_rights": has_commission_rights(request.user),
+    }
+    return render(request, "grievances/dashboard.html", context)
+
+
+def _level_label(level: str):
+    return dict(Region.Level.choices).get(level, level)
+
+
+def _ancestors(user, region):
+    """The breadcrumb of a drill-down: the regions above `region` the user may see too."""
+    if region is None:
+        return []
+    scope = scope_for(user)
+    above = Region.objects.filter(code__in=codes.ancestor_codes(region.code)).order_by("code")
+    allowed = scope.stats_prefixes + (scope.region_prefixes if scope.unit_ids else ())
+    return [r for r in above if scope.covers(r.prefix, allowed)]
+
+
+@login_required
+def monthly_report(request: HttpRequest) -> HttpResponse:
+    """The printable monthly report (月报) of one month: ?month=YYYY-MM&region=."""
+    region = stats_region_for(request.user, request.GET.get("region") or None)
+    raw = request.GET.get("month") or timezone.localdate().strftime("%Y-%m")
+    try:
+        year, month = (int(part) for part in raw.split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        raise Http404 from None
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    summary = summary_for(request.user, region=region, date_from=first, date_to=last)
+    names = {c.code: c.name for c in Category.objects.all()}
+    context = {
+        "summary": summary,
+        "region": region,
+        "first": first,
+        "last": last,
+        "levels": [(_level_label(k), v) for k, v in summary.by_level.items()],
+        "categories": sorted(((names.get(k, k), v) for k, v in summary.by_category.items()), key=lambda r: -r[1]),
+        "channels": [(Channel(k).label, v) for k, v in summary.by_channel.items() if v],
+        "statuses": [(Status(k).label, v) for k, v in summary.by_status.items() if v],
+        "satisfactions": [
+            (Satisfaction(k).label if k in Satisfaction.values else _("not rated"), v)
+            for k, v in summary.by_satisfaction.items()
+        ],
+    }
+    return render(request, "grievances/monthly_report.html", context)
+
+
+@login_required
+def commission_dashboard(request: HttpRequest) -> HttpResponse:
+    """The commission's figures (纪检监察统计): reports received, dispositions, sanctions and
+    the time to disposition. Commission staff only; aggregates only."""
+    region = commission_region_for(request.user, request.GET.get("region") or None)
+    date_from, date_to, errors = _stats_period(request)
+    summary = commission_summary(request.user, region=region, date_from=date_from, date_to=date_to)
+    query = request.GET.copy()
+    query.pop("region", None)
+    context = {
+        "summary": summary,
+        "region": region,
+        "date_from": date_from,
+        "date_to": date_to,
+        "period_errors": errors,
+        "keep_query": query.urlencode(),
+        "dispositions": [(label, summary.by_disposition[kind]) for kind, label in Disposition.Kind.choices],
+        "sanctions": [(label, summary.by_sanction[kind]) for kind, label in Disposition.Sanction.choices],
+        "channels": [(Channel(code).label, count) for code, count in summary.by_channel.items()],
+    }
+    return render(request, "grievances/commission_stats.html", context)
