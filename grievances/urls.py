@@ -1,6 +1,7 @@
 from django.urls import path
 
 from grievances import views
+from grievances.ledger import views as ledger
 from grievances.portal import views as portal
 from grievances.stats import views as stats
 
@@ -22,9 +23,9 @@ urlpatterns = [
     path("staff/dashboard/", stats.dashboard, name="dashboard"),
     path("staff/dashboard/monthly/", stats.monthly_report, name="monthly_report"),
     path("staff/dashboard/commission/", stats.commission_dashboard, name="commission_dashboard"),
-    # The ledger
-    path("staff/export/", views.ledger_export, name="ledger_export"),
-    path("staff/export/<str:token>/", views.ledger_download, name="ledger_download"),
-    path("staff/import/", views.ledger_import_page, name="ledger_import"),
-    path("staff/import/template/", views.ledger_import_template, name="ledger_import_template"),
+    # The ledger (grievances/ledger/)
+    path("staff/export/", ledger.ledger_export, name="ledger_export"),
+    path("staff/export/<str:token>/", ledger.ledger_download, name="ledger_download"),
+    path("staff/import/", ledger.ledger_import_page, name="ledger_import"),
+    path("staff/import/template/", ledger.ledger_import_template, name="ledger_import_template"),
 ]

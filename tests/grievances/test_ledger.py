@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from grievances.ledger import import_columns
-from grievances.tasks import export_ledger
+from grievances.ledger.imports import import_columns
+from grievances.ledger.tasks import export_ledger
 from petitions.models import Petition, PetitionEvent
 from stations.models import Membership
 from stations.services import membership_grant
@@ -224,7 +224,7 @@ def test_one_bad_row_among_100_imports_nothing_and_names_it(client, world, categ
 
 
 def test_every_kind_of_bad_row_is_reported(world, categories):
-    from grievances.ledger import ledger_import
+    from grievances.ledger.imports import ledger_import
 
     rows = [good_row(n, world) for n in range(6)]
     rows[0][0] = "990122100200"  # a village of another county
@@ -315,7 +315,7 @@ def test_formulas_in_a_paper_ledger_are_refused_by_row_and_column(client, world,
 
 
 def test_a_dash_for_none_and_signs_inside_the_text_are_imported(world, categories):
-    from grievances.ledger import ledger_import
+    from grievances.ledger.imports import ledger_import
 
     rows = [good_row(n, world) for n in range(2)]
     rows[0][7] = "-"  # no phone, as paper ledgers write it
@@ -347,7 +347,7 @@ def _count_rows_parsed(monkeypatch) -> list[int]:
 
 
 def test_a_file_over_the_row_cap_is_refused_without_reading_the_rest(client, world, categories, monkeypatch):
-    from grievances.ledger import MAX_IMPORT_ROWS
+    from grievances.ledger.imports import MAX_IMPORT_ROWS
 
     row = good_row(1, world)
     workbook = Workbook(write_only=True)
@@ -374,7 +374,7 @@ def test_a_file_over_the_row_cap_is_refused_without_reading_the_rest(client, wor
 def test_a_file_that_unpacks_too_large_is_refused_unread(world, categories, monkeypatch):
     import zipfile
 
-    from grievances.ledger import MAX_IMPORT_UNPACKED_BYTES, ledger_import
+    from grievances.ledger.imports import MAX_IMPORT_UNPACKED_BYTES, ledger_import
 
     packed = ledger_file([good_row(1, world)])
     with zipfile.ZipFile(packed, "a", zipfile.ZIP_DEFLATED) as archive:
