@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.http import Http404
+from django.utils import timezone
 
 from config.refcache import RefCache
 from petitions.models import (
@@ -24,8 +25,8 @@ from petitions.models import (
     Status,
 )
 from petitions.recusal import unit_recused
-from stations.models import Membership, Unit, User
-from stations.selectors import scope_for, within_q
+from stations.models import Membership, Region, Unit, User
+from stations.selectors import minimal_prefixes, scope_for, within_q
 
 Role = Membership.Role
 ACTING_ROLES = frozenset({Role.HANDLER, Role.LEADER})
@@ -481,3 +482,58 @@ def confidential_identities(user: User, petition: Petition, *, revealed: bool = 
         "masked": not shown,
         "may_reveal": authorised and not shown,
     }
+
+
+# --- Statistics: the cases a statistic counts --------------------------------------------------
+
+
+def petitions_counted_for(user: User) -> QuerySet[Petition]:
+    """The cases the user's statistics count (figures only, never a list): the cases the user
+    may open (`petitions_visible_to`) and every case in the subtrees the user watches
+    (`Scope.stats_prefixes`: supervisors, leaders and observers), reports against officials
+    included, as counts."""
+    scope = scope_for(user)
+    cases = petitions_visible_to(user)
+    if scope.everything or not scope.stats_prefixes:
+        return cases
+    return cases | Petition.objects.filter(within_q("region_code", scope.stats_prefixes))
+
+
+def petitions_overdue_for(user: User) -> QuerySet[Petition]:
+    """The open cases past their deadline in the user's case list (`petition_list_for_user`:
+    each row says whether it is a shell); none for an observer, who sees figures only."""
+    scope = scope_for(user)
+    if not (scope.everything or scope.case_prefixes or scope.unit_ids):
+        return Petition.objects.none()
+    return petition_list_for_user(user).filter(status__in=OPEN_STATUSES, current_due_at__lt=timezone.now())
+
+
+def petitions_for_rollup() -> QuerySet[Petition]:
+    """Every case, for the nightly statistics rollup, which no user asks for: its cells are
+    scoped when a statistic reads them (by `Scope.stats_prefixes`)."""
+    return Petition.objects.all()
+
+
+def commission_prefixes_of(user: User) -> tuple[str, ...] | None:
+    """The region subtrees whose reports against officials the user's commissions (纪委监委)
+    answer for: None for a superuser (all), () outside every commission."""
+    scope = scope_for(user)
+    if scope.everything:
+        return None
+    return minimal_prefixes(scope.commission_prefixes.values())
+
+
+def commission_reports_for(user: User, *, region: Region | None = None) -> QuerySet[Petition]:
+    """The reports against officials (涉纪涉腐) the user's commissions answer for, for their
+    figures: in the commissions' subtrees (and in `region`'s, when given), less every report
+    one of the user's commissions stands aside from (回避: the reports against its own
+    people, which it must not count either). None outside every commission."""
+    scope = scope_for(user)
+    reports = Petition.objects.filter(category__confidential=True)
+    if region is not None:
+        reports = reports.filter(within_q("region_code", [region.prefix]))
+    if (prefixes := commission_prefixes_of(user)) is not None:
+        reports = reports.filter(within_q("region_code", prefixes))
+    if own := list(scope.commission_prefixes):
+        reports = reports.exclude(recusals__unit_id__in=own)
+    return reports

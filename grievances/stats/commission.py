@@ -15,20 +15,12 @@ from datetime import date
 from django.http import Http404
 
 from grievances.stats.summary import _child_prefix_length, day_range
-from petitions.models import OPEN_STATUSES, Disposition, Petition, Status
+from petitions.models import OPEN_STATUSES, Disposition, Status
+from petitions.selectors import commission_prefixes_of, commission_reports_for
 from stations import codes
 from stations.models import Region, User
-from stations.selectors import minimal_prefixes, scope_for, within_q
 
 SECONDS_PER_DAY = 86400
-
-
-def commission_prefixes_of(user: User) -> tuple[str, ...] | None:
-    """The region subtrees whose reports the user's commissions answer for; None = all."""
-    scope = scope_for(user)
-    if scope.everything:
-        return None
-    return minimal_prefixes(scope.commission_prefixes.values())
 
 
 def has_commission_rights(user: User) -> bool:
@@ -74,18 +66,9 @@ class CommissionSummary:
 def commission_summary(user: User, *, region: Region | None, date_from: date, date_to: date) -> CommissionSummary:
     """Reports against officials registered from `date_from` to `date_to` (China time) in the
     region (or all the user's commissions answer for). Three queries, whatever the size."""
-    prefixes = (region.prefix,) if region is not None else commission_prefixes_of(user)
-    reports = Petition.objects.filter(
-        category__confidential=True,
-        created_at__gte=day_range(date_from)[0],
-        created_at__lt=day_range(date_to)[1],
+    reports = commission_reports_for(user, region=region).filter(
+        created_at__gte=day_range(date_from)[0], created_at__lt=day_range(date_to)[1]
     )
-    if prefixes is not None:
-        reports = reports.filter(within_q("region_code", prefixes))
-    if own := list(scope_for(user).commission_prefixes):
-        # Not a count of the reports the user's commission stands aside from (回避): they are
-        # the reports against its own people.
-        reports = reports.exclude(recusals__unit_id__in=own)
     rows = list(reports.values_list("pk", "created_at", "status", "channel", "region_code"))
     summary = CommissionSummary(region=region, date_from=date_from, date_to=date_to, received=len(rows))
 

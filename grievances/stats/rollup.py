@@ -24,7 +24,7 @@ from grievances.stats.summary import (
     month_bounds,
     on_time_q,
 )
-from petitions.models import Petition
+from petitions.selectors import petitions_for_rollup
 from stations import codes
 
 # The first key of the PostgreSQL advisory locks that serialise the rebuilds of one month.
@@ -35,7 +35,8 @@ def rollup_rows(day: date) -> list[DailyStat]:
     """The rollup cells of one local day, computed from the case table (one grouped query)."""
     start, end = day_range(day)
     rows = (
-        Petition.objects.filter(created_at__gte=start, created_at__lt=end)
+        petitions_for_rollup()
+        .filter(created_at__gte=start, created_at__lt=end)
         .values("region_code", *DIMENSIONS)
         .annotate(
             n=Count("id"),

@@ -1,7 +1,8 @@
 """Statistics for staff (统计): counts by level, category, channel, status and satisfaction,
 on-time and closure rates, repeats, trends by month and a per-child-region drill-down.
 
-Who sees what (DESIGN.md §4), from `stations.selectors.scope_for`:
+Who sees what (DESIGN.md §4), from `stations.selectors.scope_for` (the cases counted live:
+`petitions.selectors.petitions_counted_for`):
 
 - superusers: everything;
 - supervisors, leaders and observers: every case in their subtrees (`stats_prefixes`),
@@ -44,8 +45,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from grievances.stats.models import DailyStat, DailyStatDay, MonthlyCountyStat
-from petitions.models import OPEN_STATUSES, Category, Channel, Petition, Satisfaction, Status
-from petitions.selectors import petition_list_for_user, petitions_visible_to
+from petitions.models import Category, Channel, Petition, Satisfaction, Status
+from petitions.selectors import petitions_counted_for, petitions_overdue_for
 from stations import codes
 from stations.models import Region, User
 from stations.selectors import Scope, scope_for, within_q
@@ -87,16 +88,6 @@ def stats_region_for(user: User, code: str | None) -> Region | None:
 
 def _uses_rollup(scope: Scope) -> bool:
     return scope.everything or not scope.unit_ids
-
-
-def _base_cases(user: User, scope: Scope) -> QuerySet[Petition]:
-    """The cases the user's statistics count: visible cases plus the stats subtrees."""
-    if scope.everything:
-        return Petition.objects.all()
-    cases = petitions_visible_to(user)
-    if scope.stats_prefixes:
-        cases = cases | Petition.objects.filter(within_q("region_code", scope.stats_prefixes))
-    return cases
 
 
 def _day_start(day: date) -> datetime:
@@ -293,7 +284,7 @@ def summary_for(
 
     if live_days:
         spans = [(day_range(low)[0], day_range(high)[1]) for low, high in _ranges(live_days)]
-        cases = _base_cases(user, scope).filter(
+        cases = petitions_counted_for(user).filter(
             Q(*[Q(created_at__gte=start, created_at__lt=end) for start, end in spans], _connector=Q.OR)
         )
         if region is not None:
@@ -504,14 +495,7 @@ def _child_rows(region: Region, length: int, children: Counter) -> list[dict]:
 def overdue_for(user: User, *, region: Region | None, limit: int = 20) -> list[Petition]:
     """The open cases past their deadline (most overdue first), bounded: the dashboard's list.
     Observers (aggregates only) get none."""
-    scope = scope_for(user)
-    cases = petition_list_for_user(user)  # each row says whether it is a shell (no title shown)
+    cases = petitions_overdue_for(user)  # each row says whether it is a shell (no title shown)
     if region is not None:
         cases = cases.filter(within_q("region_code", [region.prefix]))
-    if not (scope.everything or scope.case_prefixes or scope.unit_ids):
-        return []
-    return list(
-        cases.filter(status__in=OPEN_STATUSES, current_due_at__lt=timezone.now())
-        .select_related("category", "holder_unit")
-        .order_by("current_due_at", "id")[:limit]
-    )
+    return list(cases.select_related("category", "holder_unit").order_by("current_due_at", "id")[:limit])
