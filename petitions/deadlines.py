@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from config.refcache import RefCache
-from petitions.models import DayType, Holiday
+from petitions.models import Category, DayType, DeadlineKind, Holiday, Status
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -72,3 +72,29 @@ def deadline_add(start: datetime, days: int, day_type: str) -> datetime:
             remaining -= 1
             if remaining == 0:
                 return datetime.combine(day, time.max, tzinfo=CHINA)
+
+
+# The deadline a case in each state runs against (`current_due_at`), and the days of the
+# category each kind of deadline gives: the one table every service that sets or checks a
+# deadline reads.
+_RUNNING = {
+    Status.REGISTERED: DeadlineKind.ACCEPTANCE,
+    Status.ACCEPTED: DeadlineKind.HANDLING,
+    Status.IN_PROGRESS: DeadlineKind.HANDLING,
+    Status.UNDER_REVIEW: DeadlineKind.REVIEW,
+}
+_DAYS_FIELD = {
+    DeadlineKind.ACCEPTANCE: "acceptance_days",
+    DeadlineKind.HANDLING: "handling_days",
+    DeadlineKind.REVIEW: "review_days",
+}
+
+
+def running_deadline(status: str) -> str | None:
+    """Which deadline (`DeadlineKind`) a case in this state runs against, None when none."""
+    return _RUNNING.get(status)
+
+
+def deadline_days(category: Category, kind: str) -> int:
+    """The days the category gives a deadline of this kind (受理、办理、复查期限)."""
+    return getattr(category, _DAYS_FIELD[kind])

@@ -131,13 +131,19 @@ def units_named(accused: Sequence, county_code: str) -> list[Unit]:
     return [unit for unit in units if _names_unit(texts, unit)]
 
 
-def commission_above(region, accused=()) -> Unit | None:
-    """The nearest active commission strictly above `region` that need not stand aside."""
+def commissions_above(region) -> list[Unit]:
+    """The active commissions strictly above `region`, the nearest first."""
     ancestors = codes.ancestor_codes(region.code)
     units = Unit.objects.filter(region__code__in=ancestors, kind=Unit.Kind.COMMISSION, is_active=True).select_related(
         "region"
     )
-    for unit in sorted(units, key=lambda unit: unit.region.code, reverse=True):
+    return sorted(units, key=lambda unit: unit.region.code, reverse=True)
+
+
+def commission_above(region, accused=(), *, above: list[Unit] | None = None) -> Unit | None:
+    """The nearest active commission strictly above `region` that need not stand aside
+    (`above`: `commissions_above(region)`, when the caller has it)."""
+    for unit in commissions_above(region) if above is None else above:
         if not unit_recused(unit, accused):
             return unit
     return None

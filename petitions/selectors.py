@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
 from django.http import Http404
@@ -25,8 +26,9 @@ from petitions.models import (
     Status,
 )
 from petitions.recusal import unit_recused
+from stations import codes
 from stations.models import Membership, Region, Unit, User
-from stations.selectors import minimal_prefixes, scope_for, within_q
+from stations.selectors import minimal_prefixes, scope_for, scopes_for, within_q
 
 Role = Membership.Role
 ACTING_ROLES = frozenset({Role.HANDLER, Role.LEADER})
@@ -52,10 +54,17 @@ def petitions_visible_to(user: User) -> QuerySet[Petition]:
     that took it in, unless the desk stands aside too, as a shell (`confidential_shell`). The
     township centre, the village's other units, region supervisors outside a commission and
     every unit the report names do not see it at all."""
-    scope = scope_for(user)
+    condition = _visible_q(scope_for(user))
     cases = Petition.objects.all()
+    return cases if condition is None else cases.filter(condition)
+
+
+def _visible_q(scope) -> Q | None:
+    """The one rule of `petitions_visible_to`, as a condition on a case (None: every case).
+    `_visible_in` reads the same rule, term by term, off a case's facts: keep them together
+    (tests/petitions/test_visibility_rule.py holds them equal for every person and case)."""
     if scope.everything:
-        return cases
+        return None
     condition = within_q("region_code", scope.case_prefixes)
     if scope.unit_ids:
         held = Assignment.objects.filter(petition=OuterRef("pk"), unit_id__in=scope.unit_ids)
@@ -63,7 +72,67 @@ def petitions_visible_to(user: User) -> QuerySet[Petition]:
     open_to_me = Q(category__confidential=False) | _desk_shell_q(scope)
     if in_full := _commission_q(scope):
         open_to_me |= in_full
-    return cases.filter(condition).filter(open_to_me)
+    return condition & open_to_me
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the visibility rule reads of a case: its village, the desk that logged it, the
+    holder, every unit it was ever assigned to, whether it is a report against officials and
+    the units that stand aside from it (`Recusal`)."""
+
+    pk: int
+    region_code: str
+    intake_unit_id: int | None
+    holder_unit_id: int | None
+    confidential: bool
+    assigned: frozenset[int]
+    recused: frozenset[int]
+
+
+def case_facts(petition_ids: Iterable[int]) -> list[CaseFacts]:
+    """The facts of these cases, read by three queries whatever their number."""
+    ids = list(petition_ids)
+    assigned: dict[int, set[int]] = {}
+    for petition_id, unit_id in Assignment.objects.filter(petition_id__in=ids).values_list("petition_id", "unit_id"):
+        assigned.setdefault(petition_id, set()).add(unit_id)
+    recused: dict[int, set[int]] = {}
+    for petition_id, unit_id in Recusal.objects.filter(petition_id__in=ids).values_list("petition_id", "unit_id"):
+        recused.setdefault(petition_id, set()).add(unit_id)
+    rows = Petition.objects.filter(pk__in=ids).values_list(
+        "pk", "region_code", "intake_unit_id", "holder_unit_id", "category__confidential"
+    )
+    return [
+        CaseFacts(
+            pk, code, intake, holder, confidential, frozenset(assigned.get(pk, ())), frozenset(recused.get(pk, ()))
+        )
+        for pk, code, intake, holder, confidential in rows
+    ]
+
+
+def _visible_in(scope, case: CaseFacts) -> bool:
+    """`_visible_q` read off one case's facts, term by term, without a query."""
+    if scope.everything:
+        return True
+    units = scope.unit_ids
+
+    def within(prefixes) -> bool:  # `within_q`
+        return any(low <= case.region_code <= high for low, high in map(codes.code_range, prefixes))
+
+    condition = (
+        within(scope.case_prefixes)
+        or case.intake_unit_id in units
+        or case.holder_unit_id in units
+        or bool(case.assigned & units)
+    )
+    open_to_me = (
+        not case.confidential
+        or (case.intake_unit_id in units and case.intake_unit_id not in case.recused)  # `_desk_shell_q`
+        or any(
+            within([prefix]) and unit_id not in case.recused for unit_id, prefix in scope.commission_prefixes.items()
+        )
+    )
+    return condition and open_to_me
 
 
 def _commission_q(scope) -> Q | None:
@@ -380,7 +449,6 @@ def notices_unanswered_overdue_for(user: User):
 
 def notification_recipients(audience: str, *, petition: Petition, unit: Unit | None) -> list[User]:
     """The active staff an audience of the routing table names, for one case and unit."""
-    from stations import codes
 
     staff_roles = [Role.CLERK, Role.HANDLER, Role.LEADER, Role.SUPERVISOR]
     users = User.objects.filter(is_active=True)
@@ -417,29 +485,40 @@ def users_who_see(petition: Petition, user_ids: Iterable[int | None], *, seen=No
     holds it, so a notification never tells a unit that stands aside that the report exists.
 
     `seen(user_id) -> set of case ids` answers from a sweep's cache (`EscalationCache.seen`),
-    which asks `visible_among` once per person and chunk instead of once per person and case."""
+    which asks `visible_among_people` once per chunk instead of once per case."""
     user_ids = list(user_ids)
     if not petition.category.confidential:
         return user_ids
     if seen is None:
         staff = User.objects.filter(pk__in=[pk for pk in user_ids if pk is not None])
-        seeing = {user.pk for user in staff if visible_among(user, [petition])}
+        found = visible_among_people(staff, [petition])
+        seeing = {pk for pk, cases in found.items() if cases}
     else:
         seeing = {pk for pk in user_ids if pk is not None and petition.pk in seen(pk)}
     return [pk for pk in user_ids if pk is None or pk in seeing]
 
 
 def visible_among(user: User, petitions: Iterable[Petition]) -> set[int]:
-    """Which of these cases the user may open (`petitions_visible_to`), in one query, or none
-    when it cannot be any: a report against officials is seen by no one outside a commission
-    but the desk that logged it (the `open_to_me` of `petitions_visible_to`)."""
-    scope = scope_for(user)
+    """Which of these cases the user may open (`petitions_visible_to`)."""
+    return visible_among_people([user], petitions)[user.pk]
+
+
+def visible_among_people(people: Iterable[User], petitions: Iterable[Petition]) -> dict[int, set[int]]:
+    """Which of these cases each of these people may open (`petitions_visible_to`): {user id:
+    case ids}. Their scopes are read by one query and the cases' facts by three (`case_facts`),
+    whatever the number of people and cases; the rule is then read off the facts
+    (`_visible_in`). The sweep's notifications ask this once per chunk of cases."""
+    people = list(people)
     petitions = list(petitions)
-    if not scope.everything and not scope.commission_prefixes:
-        petitions = [p for p in petitions if not p.category.confidential or p.intake_unit_id in scope.unit_ids]
-    if not petitions:
-        return set()
-    return set(petitions_visible_to(user).filter(pk__in=[p.pk for p in petitions]).values_list("pk", flat=True))
+    found: dict[int, set[int]] = {user.pk: set() for user in people}
+    if not people or not petitions:
+        return found
+    scopes_for(people)
+    facts = case_facts(p.pk for p in petitions)
+    for user in people:
+        scope = scope_for(user)
+        found[user.pk] = {case.pk for case in facts if _visible_in(scope, case)}
+    return found
 
 
 def notifications_for(user: User):

@@ -29,10 +29,10 @@ from __future__ import annotations
 from petitions.calendar import HolidaySyncResult, holidays_sync, holidays_sync_into
 from petitions.services.confidential import petition_dispose, petition_reveal
 from petitions.services.escalation import (
-    EscalationCache,
-    county_commission_of,
+    EscalationPlan,
     petition_escalate,
     petitions_escalate_batch,
+    plan_escalation,
 )
 from petitions.services.extensions import (
     extension_chase,
@@ -69,12 +69,14 @@ from petitions.services.registration import (
 )
 from petitions.services.reminders import petition_chase_co_units, petition_remind, remind_cutoff
 from petitions.services.resident import petition_close_unrated, petition_rate, petition_request_review
+from petitions.services.sweep_cache import EscalationCache, county_commission_of
 
 __all__ = [
     "ALLOWED_ATTACHMENT_TYPES",
     "MAX_ATTACHMENTS",
     "QUERY_CODE_LENGTH",
     "EscalationCache",
+    "EscalationPlan",
     "HolidaySyncResult",
     "Registration",
     "_notice_url",
@@ -117,6 +119,7 @@ __all__ = [
     "petition_settle",
     "petition_transfer",
     "petitions_escalate_batch",
+    "plan_escalation",
     "query_code_matches",
     "remind_cutoff",
 ]

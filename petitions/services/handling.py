@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidState
-from petitions.deadlines import deadline_add
+from petitions.deadlines import deadline_add, deadline_days
 from petitions.models import (
     Assignment,
+    DeadlineKind,
     Petition,
     PetitionEvent,
     Status,
@@ -39,7 +40,9 @@ def petition_accept(*, petition_id: int, actor: User, note: str = "", expected_v
     now = timezone.now()
     petition.status = Status.ACCEPTED
     petition.accepted_at = now
-    petition.due_at = deadline_add(now, petition.category.handling_days, petition.category.day_type)
+    petition.due_at = deadline_add(
+        now, deadline_days(petition.category, DeadlineKind.HANDLING), petition.category.day_type
+    )
     petition.current_due_at = petition.due_at
     _save(petition, "status", "accepted_at", "due_at", "current_due_at")
     _event(

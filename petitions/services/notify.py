@@ -42,6 +42,78 @@ def queue_task(name: str, *args) -> None:
     current_app.tasks[name].delay_on_commit(*args)
 
 
+# The columns of a notification row, in the order `notification_rows` makes them.
+NOTIFICATION_COLUMNS = ("user_id", "kind", "petition_id", "dedupe_key", "channel", "title", "body", "url", "created_at")
+
+
+class Recipients:
+    """Where `notification_rows` reads the routing table, who each audience names and who of
+    them may open a case: asked of the database each time. The escalation sweep's
+    `EscalationCache` answers the same questions from what it worked out once per sweep."""
+
+    def __init__(self) -> None:
+        self.texts: dict[tuple[str, str], str] = {}  # translated titles and status labels
+
+    def routes_for(self, event: str) -> list[NotificationRoute]:
+        return list(NotificationRoute.objects.filter(event=event, active=True))
+
+    def recipients_for(self, route: NotificationRoute, petition: Petition, unit: Unit | None) -> list[int]:
+        """The ids of the active staff the route's audience names, in id order."""
+        return [user.pk for user in notification_recipients(route.audience, petition=petition, unit=unit)]
+
+    def who_see(self, petition: Petition, user_ids: list[int | None]) -> list[int | None]:
+        return users_who_see(petition, user_ids)
+
+    def case_url(self, pk: int) -> str:
+        from django.urls import reverse
+
+        return reverse("petitions:case", kwargs={"pk": pk})
+
+    def text(self, key: tuple[str, str], make) -> str:
+        if key not in self.texts:
+            self.texts[key] = str(make())
+        return self.texts[key]
+
+
+def notification_rows(
+    event: str,
+    *,
+    petition: Petition,
+    unit: Unit | None,
+    dedupe_key: str,
+    now,
+    staff: bool = True,
+    region_of: Unit | None = None,
+    url: str | None = None,
+    recipients: Recipients | None = None,
+) -> list[tuple]:
+    """The notifications the routing table asks for about one case, as tuples of
+    `NOTIFICATION_COLUMNS`: one per route and recipient (`notify` says who they are)."""
+    from django.utils import translation
+
+    recipients = recipients or Recipients()
+    with translation.override(settings.LANGUAGE_CODE):
+        title = recipients.text(("title", event), lambda: _NOTIFICATION_TITLES[event]) % {
+            "number": petition.tracking_number
+        }
+        status = recipients.text(("status", petition.status), petition.get_status_display)
+    body = " · ".join(part for part in (petition.category.name, unit.name if unit is not None else "", status) if part)
+    url = url or recipients.case_url(petition.pk)
+    rows = []
+    for route in recipients.routes_for(event):
+        if route.audience == NotificationRoute.Audience.HOLDER_UNIT_STAFF and not staff:
+            continue
+        if route.audience == NotificationRoute.Audience.RESIDENT:
+            if route.channel != NotificationRoute.Channel.SMS or not petition.complainant_phone:
+                continue
+            people: list[int | None] = [None]
+        else:
+            about = region_of if route.audience == NotificationRoute.Audience.SUPERVISORS_OF_REGION else None
+            people = recipients.who_see(petition, recipients.recipients_for(route, petition, about or unit))
+        rows += [(user, event, petition.pk, dedupe_key, route.channel, title, body, url, now) for user in people]
+    return rows
+
+
 def notify(
     event: str,
     *,
@@ -60,58 +132,26 @@ def notify(
     leaves out its own staff (used when only the region's supervisors should hear); the
     supervisors are those of `region_of` (the late unit) when given, else of `unit`. Titles and
     bodies carry the tracking number and unit names only: never the complainant's data. The
-    link is the case page unless `url` says otherwise (a notice's page).
+    link is the case page unless `url` says otherwise (a notice's page). Of a report against
+    officials, only those who may open it are told (`selectors.users_who_see`).
     """
-    from django.urls import reverse
-    from django.utils import translation
-
-    now = now or timezone.now()
-    rows: list[Notification] = []
-    routes = NotificationRoute.objects.filter(event=event, active=True)
-    with translation.override(settings.LANGUAGE_CODE):
-        title = str(_NOTIFICATION_TITLES[event]) % {"number": petition.tracking_number}
-        body = " · ".join(
-            part
-            for part in (
-                petition.category.name,
-                unit.name if unit is not None else "",
-                str(petition.get_status_display()),
-            )
-            if part
-        )
-    url = url or reverse("petitions:case", kwargs={"pk": petition.pk})
-    for route in routes:
-        if route.audience == NotificationRoute.Audience.HOLDER_UNIT_STAFF and not staff:
-            continue
-        if route.audience == NotificationRoute.Audience.RESIDENT:
-            if route.channel != NotificationRoute.Channel.SMS or not petition.complainant_phone:
-                continue
-            recipients = [None]
-        else:
-            about = region_of if route.audience == NotificationRoute.Audience.SUPERVISORS_OF_REGION else None
-            recipients = notification_recipients(route.audience, petition=petition, unit=about or unit)
-            if petition.category.confidential:
-                seeing = set(users_who_see(petition, [user.pk for user in recipients]))
-                recipients = [user for user in recipients if user.pk in seeing]
-        rows += [
-            Notification(
-                user=user,
-                kind=event,
-                petition=petition,
-                dedupe_key=dedupe_key,
-                channel=route.channel,
-                title=title,
-                body=body,
-                url=url,
-                created_at=now,
-            )
-            for user in recipients
-        ]
+    rows = notification_rows(
+        event,
+        petition=petition,
+        unit=unit,
+        dedupe_key=dedupe_key,
+        now=now or timezone.now(),
+        staff=staff,
+        region_of=region_of,
+        url=url,
+    )
     if not rows:
         return 0
     # The unique constraints make a second run insert nothing.
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    if any(row.channel != NotificationRoute.Channel.IN_APP for row in rows):
+    Notification.objects.bulk_create(
+        [Notification(**dict(zip(NOTIFICATION_COLUMNS, row, strict=True))) for row in rows], ignore_conflicts=True
+    )
+    if any(row[4] != NotificationRoute.Channel.IN_APP for row in rows):
         unsent = Notification.objects.filter(
             kind=event, petition=petition, dedupe_key=dedupe_key, sent_at=None
         ).exclude(channel=NotificationRoute.Channel.IN_APP)

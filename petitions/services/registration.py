@@ -19,7 +19,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from config.errors import NotPermitted
-from petitions.deadlines import deadline_add
+from petitions.deadlines import deadline_add, deadline_days
 from petitions.idnumbers import id_number_digest, id_number_digests, normalize_id_number
 from petitions.models import (
     AccusedPerson,
@@ -27,6 +27,7 @@ from petitions.models import (
     Attachment,
     Category,
     Channel,
+    DeadlineKind,
     Petition,
     PetitionEvent,
     Recusal,
@@ -343,7 +344,7 @@ def petition_register(
         complainant_id_number=normalize_id_number(complainant_id_number),
         complainant_id_digest=id_number_digest(complainant_id_number),
         created_at=now,
-        acceptance_due_at=deadline_add(now, category.acceptance_days, category.day_type),
+        acceptance_due_at=deadline_add(now, deadline_days(category, DeadlineKind.ACCEPTANCE), category.day_type),
     )
     petition.current_due_at = petition.acceptance_due_at
     original = _find_repeat(petition)

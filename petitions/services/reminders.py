@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from petitions.deadlines import deadline_add
+from petitions.deadlines import deadline_add, running_deadline
 from petitions.models import (
     Assignment,
     DayType,
@@ -15,7 +15,6 @@ from petitions.models import (
     Status,
 )
 from petitions.services._common import _event, _locked, _record_miss
-from petitions.services.escalation import _deadline_kind
 from petitions.services.notify import notify
 
 Verb = PetitionEvent.Verb
@@ -33,7 +32,7 @@ def petition_remind(*, petition_id: int, stage: int, now=None) -> PetitionEvent 
     change (nothing on the case row does), so nobody's open form goes stale."""
     petition = _locked(petition_id, None)
     now = now or timezone.now()
-    kind, due = _deadline_kind(petition), petition.current_due_at
+    kind, due = running_deadline(petition.status), petition.current_due_at
     if kind is None or due is None or due < now or due > remind_cutoff(now, stage):
         return None
     key = due.isoformat()

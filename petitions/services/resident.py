@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidState
-from petitions.deadlines import deadline_add
+from petitions.deadlines import deadline_add, deadline_days
 from petitions.models import (
+    DeadlineKind,
     NotificationRoute,
     Petition,
     PetitionEvent,
@@ -85,7 +86,9 @@ def petition_request_review(
     petition.review_count += 1
     petition.satisfaction = ""
     petition.rated_at = None
-    petition.current_due_at = deadline_add(now, petition.category.review_days, petition.category.day_type)
+    petition.current_due_at = deadline_add(
+        now, deadline_days(petition.category, DeadlineKind.REVIEW), petition.category.day_type
+    )
     _save(
         petition,
         "holder_unit",

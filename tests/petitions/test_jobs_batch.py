@@ -225,3 +225,34 @@ def test_the_sweep_costs_a_few_queries_per_chunk_not_per_case(
     assert Petition.objects.filter(pk__in=ids, holder_unit=world.units["county_centre"]).count() == 200
     assert Notification.objects.filter(petition_id__in=ids, kind="escalated").count() >= 200
     assert tasks.escalate_overdue() == 0
+
+
+def test_who_may_open_the_reports_costs_the_sweep_one_query_per_chunk(
+    world, register, categories, monkeypatch, django_assert_max_num_queries
+):
+    """The sweep tells of a report against officials only those who may open it; which of a
+    chunk's reports each recipient may open is asked in one query for the chunk, however many
+    different views the recipients have (here the county commission's staff, each also at a
+    desk of their own), so a province's sweep does not pay a query per view and chunk."""
+    monkeypatch.setattr(tasks, "ESCALATION_CHUNK", 1)
+    east_commission = unit_ensure(region=world.region("东镇"), name="东镇纪委", kind=Unit.Kind.COMMISSION)
+    membership_grant(user=UserFactory(username="twp_officer"), unit=east_commission, role=Membership.Role.HANDLER)
+    staff = []
+    for i in range(12):
+        officer = UserFactory(username=f"county_officer_{i}")
+        membership_grant(user=officer, unit=world.units["county_commission"], role=Membership.Role.HANDLER)
+        desk = unit_ensure(region=world.region("东一村"), name=f"东一村第{i}服务点", kind=Unit.Kind.INTAKE)
+        membership_grant(user=officer, unit=desk, role=Membership.Role.CLERK)
+        staff.append(officer.pk)
+    reports = [
+        register(category=categories["discipline"], accused=[{"name": "杨某某", "post": "村党支部副书记"}]).petition
+        for _ in range(4)
+    ]
+    Petition.objects.filter(pk__in=[r.pk for r in reports]).update(current_due_at=timezone.now() - timedelta(hours=1))
+    # Four chunks of one report: ~17 queries each, and each officer's view read once per sweep;
+    # asking per view and chunk would add 4 × 12 more.
+    with django_assert_max_num_queries(4 * 17 + 12 + 10):
+        assert tasks.escalate_overdue() == 4
+    told = set(Notification.objects.filter(petition__in=reports, kind="escalated").values_list("user_id", flat=True))
+    assert set(staff) <= told
+    assert world.users["clerk"].pk not in told  # the village desk is not the commission
