@@ -17,56 +17,30 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api import StrictPageSize
+from petitions import serializers, services, workflow
 from petitions.filters import PetitionFilter, list_rows
 from petitions.models import Category, Petition
 from petitions.selectors import attachments_for_user, events_for_user, petition_get_for_user, petition_list_for_user
 from petitions.serializers import (
-    AcceptInput,
-    AssignInput,
     AttachmentInput,
     AttachmentSerializer,
     CategorySerializer,
-    CloseInput,
-    DecisionInput,
-    DisposeInput,
     ErrorSerializer,
     EventSerializer,
-    NoteInput,
     NoticeAnswerInput,
     NoticeIssueInput,
     NoticeSerializer,
     PetitionDetailSerializer,
     PetitionRowSerializer,
-    RateInput,
     RegisterInput,
     RegistrationSerializer,
-    RejectInput,
-    ReplyInput,
-    RequestExtensionInput,
-    ReturnInput,
     RevealInput,
-    SettleInput,
-    TransferInput,
     registration_answer,
 )
 from petitions.services import (
-    petition_accept,
-    petition_approve_extension,
-    petition_assign,
     petition_attach,
-    petition_close,
-    petition_dispose,
-    petition_note,
-    petition_rate,
-    petition_refuse_extension,
     petition_register,
-    petition_reject,
-    petition_reply,
-    petition_request_extension,
-    petition_return,
     petition_reveal,
-    petition_settle,
-    petition_transfer,
 )
 
 
@@ -226,115 +200,16 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         response["Cache-Control"] = "no-store"
         return response
 
-    # --- The verbs -----------------------------------------------------------------------------
+    # --- The verbs: one POST each, made from `workflow.VERBS` below the class ---------------------
 
-    @_verb(_("Accept (受理)"), AcceptInput, _("The handling deadline starts now."))
-    @action(detail=True, methods=["post"], url_path="accept")
-    def accept(self, request, pk=None):
-        petition, data = self._parse(request, pk, AcceptInput)
-        petition_accept(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(_("Decline (不予受理)"), RejectInput, _("With the reason and where the resident should go instead."))
-    @action(detail=True, methods=["post"], url_path="reject")
-    def reject(self, request, pk=None):
-        petition, data = self._parse(request, pk, RejectInput)
-        petition_reject(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(_("Assign (交办)"), AssignInput, _("To the lead unit, with optional co-handling units."))
-    @action(detail=True, methods=["post"], url_path="assign")
-    def assign(self, request, pk=None):
-        petition, data = self._parse(request, pk, AssignInput)
-        petition_assign(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(_("Transfer (转办)"), TransferInput, _("To another competent unit."))
-    @action(detail=True, methods=["post"], url_path="transfer")
-    def transfer(self, request, pk=None):
-        petition, data = self._parse(request, pk, TransferInput)
-        petition_transfer(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(_("Return (退回)"), ReturnInput, _("Not for this unit: back to the unit that sent it."))
-    @action(detail=True, methods=["post"], url_path="return", url_name="return")
-    def return_case(self, request, pk=None):
-        petition, data = self._parse(request, pk, ReturnInput)
-        petition_return(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(_("Note progress (办理情况)"), NoteInput, _("Internal unless public is true."))
-    @action(detail=True, methods=["post"], url_path="note")
-    def note(self, request, pk=None):
-        petition, data = self._parse(request, pk, NoteInput)
-        petition_note(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(_("Ask for more time (延期申请)"), RequestExtensionInput, _("Once per case; a supervisor decides."))
-    @action(detail=True, methods=["post"], url_path="request-extension", url_name="request-extension")
-    def request_extension(self, request, pk=None):
-        petition, data = self._parse(request, pk, RequestExtensionInput)
-        petition_request_extension(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(_("Approve the extension"), DecisionInput, _("The deadline moves by the days asked for."))
-    @action(detail=True, methods=["post"], url_path="approve-extension", url_name="approve-extension")
-    def approve_extension(self, request, pk=None):
-        petition, data = self._parse(request, pk, DecisionInput)
-        petition_approve_extension(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(_("Refuse the extension"), DecisionInput, _("The deadline stays."))
-    @action(detail=True, methods=["post"], url_path="refuse-extension", url_name="refuse-extension")
-    def refuse_extension(self, request, pk=None):
-        petition, data = self._parse(request, pk, DecisionInput)
-        petition_refuse_extension(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(
-        _("Reply (答复)"),
-        ReplyInput,
-        _("The lead unit's reply answers the resident; a co-handling unit's reply is its part of the work."),
-    )
-    @action(detail=True, methods=["post"], url_path="reply")
-    def reply(self, request, pk=None):
-        petition, data = self._parse(request, pk, ReplyInput)
-        petition_reply(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(_("Close (办结)"), CloseInput, _("A replied case, keeping whatever rating it has."))
-    @action(detail=True, methods=["post"], url_path="close")
-    def close(self, request, pk=None):
-        petition, data = self._parse(request, pk, CloseInput)
-        petition_close(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(_("Settle on the spot (小事不出村)"), SettleInput, _("A small matter, registered and closed in one step."))
-    @action(detail=True, methods=["post"], url_path="settle")
-    def settle(self, request, pk=None):
-        petition, data = self._parse(request, pk, SettleInput)
-        petition_settle(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
-
-    @_verb(
-        _("Record the resident's rating"),
-        RateInput,
-        _("A rating given by phone or at the desk. Satisfied or basically satisfied closes the case."),
-    )
-    @action(detail=True, methods=["post"], url_path="rate")
-    def rate(self, request, pk=None):
-        petition, data = self._parse(request, pk, RateInput)
-        petition_rate(petition_id=petition.pk, actor=request.user, **data)
+    def _take(self, request, pk, verb: workflow.Verb):
+        """Parse the verb's input, call its service, answer the case as it now stands."""
+        petition, data = self._parse(request, pk, getattr(serializers, verb.serializer))
+        getattr(services, verb.service)(petition_id=petition.pk, actor=request.user, **data)
         return self._answer(request, pk)
 
     # --- Timeline and files ----------------------------------------------------------------------
 
-    @extend_schema(
-        summary=_("The case's timeline"),
-        description=_("Every step, oldest first. Not paginated: a case has tens of steps, not thousands."),
-        responses={200: EventSerializer(many=True), 404: _NOT_FOUND},
-        tags=["petitions"],
-    )
     @_verb(
         _("Reveal the reporter (查看举报人身份)"),
         RevealInput,
@@ -354,13 +229,6 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         response = Response(PetitionDetailSerializer(petition, context=context).data)
         response["Cache-Control"] = "no-store"
         return response
-
-    @_verb(_("Record the disposition (处置)"), DisposeInput, _("The commission holding the case only."))
-    @action(detail=True, methods=["post"], url_path="dispose")
-    def dispose(self, request, pk=None):
-        petition, data = self._parse(request, pk, DisposeInput)
-        petition_dispose(petition_id=petition.pk, actor=request.user, **data)
-        return self._answer(request, pk)
 
     @extend_schema(
         summary=_("The case's timeline"),
@@ -431,6 +299,22 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return FileResponse(
             found.file.open("rb"), as_attachment=True, filename=found.original_name, content_type=found.content_type
         )
+
+
+def _verb_endpoint(verb: workflow.Verb):
+    """`POST /api/v1/petitions/{id}/{verb}/`: the verb's input, its service, the case back."""
+
+    def endpoint(self, request, pk=None):
+        return self._take(request, pk, verb)
+
+    endpoint.__name__ = endpoint.__qualname__ = verb.attr
+    routed = action(detail=True, methods=["post"], url_path=verb.name, url_name=verb.name)(endpoint)
+    return _verb(verb.summary, getattr(serializers, verb.serializer), verb.help)(routed)
+
+
+for _case_verb in workflow.VERBS.values():
+    if _case_verb.api:
+        setattr(PetitionViewSet, _case_verb.attr, _verb_endpoint(_case_verb))
 
 
 @extend_schema_view(

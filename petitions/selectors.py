@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from config.refcache import RefCache
+from petitions import workflow
 from petitions.models import (
     OPEN_STATUSES,
     Assignment,
@@ -310,52 +311,50 @@ def _supervises(user: User, petition: Petition) -> bool:
 
 
 def allowed_actions(user: User, petition: Petition) -> set[str]:
-    """The verbs this user may take on this case now. The services enforce the same rules,
-    and the case page shows only these."""
+    """The verbs this user may take on this case now (`workflow.VERBS`). The services enforce
+    the same rules (`_require`), and the case page and the API offer only these."""
     scope = scope_for(user)
     if not user.is_authenticated or scope.is_empty:
         return set()
-    status = petition.status
+    state = case_state(petition)
+    who = standing(user, petition)
+    possible = workflow.possible(state)
+    # Whether a co-handling part waits for the user's unit is asked only when it would matter.
+    verbs = [workflow.VERBS[name] for name in possible]
+    if any(workflow.Who.CO_HANDLER in verb.who and not verb.who & who for verb in verbs) and _co_handles(
+        user, petition
+    ):
+        who.add(workflow.Who.CO_HANDLER)
+    return workflow.allowed(state, who)
+
+
+def case_state(petition: Petition) -> workflow.CaseState:
+    """What the verb table reads of the case (one query for a waiting extension, once)."""
+    return workflow.CaseState(
+        status=petition.status,
+        extended_days=petition.extended_days,
+        extension_pending=_pending_extension(petition) is not None,
+    )
+
+
+def standing(user: User, petition: Petition) -> set[workflow.Who]:
+    """The user's standing on the case (`workflow.Who`), but for co-handling (a query)."""
+    Who = workflow.Who
+    scope = scope_for(user)
     holder = _acts_for(user, petition.holder_unit_id) or scope.everything
     # A report against officials is not the desk's to settle or follow: it only logged it.
     desk = (bool(scope.roles_in(petition.intake_unit_id) & DESK_ROLES) and not petition.category.confidential) or holder
     supervises = _supervises(user, petition)
-    actions: set[str] = set()
-    if status != Status.CLOSED and (desk or supervises or _co_handles(user, petition)):
-        actions.add("note")
-    if status == Status.REGISTERED:
-        if holder:
-            actions |= {"accept", "reject"}
-        if desk:
-            actions.add("settle")
-    if status in (Status.ACCEPTED, Status.IN_PROGRESS) and holder:
-        actions |= {"assign", "transfer"}
-    if status == Status.IN_PROGRESS and holder:
-        actions.add("return")
-    if (
-        status in (Status.ACCEPTED, Status.IN_PROGRESS)
-        and holder
-        and petition.extended_days == 0
-        and not _pending_extension(petition)
-    ):
-        actions.add("request-extension")
-    if status in (Status.ACCEPTED, Status.IN_PROGRESS, Status.UNDER_REVIEW) and holder:
-        # The unit holding an accepted case may answer it itself, without assigning it on.
-        actions.add("reply")
-    if status == Status.IN_PROGRESS and _co_handles(user, petition):
-        actions.add("co-reply")
-    if _pending_extension(petition) and (supervises or scope.everything):
-        actions |= {"approve-extension", "refuse-extension"}
-    if status == Status.REPLIED and (holder or desk or supervises):
-        actions |= {"close", "rate"}
-    if (
-        status in (Status.ACCEPTED, Status.IN_PROGRESS, Status.UNDER_REVIEW)
-        and holder
-        and petition.holder_unit.kind == Unit.Kind.COMMISSION
-    ):
-        # A commission records how it disposed of the report (处置方式) before it replies.
-        actions.add("dispose")
-    return actions
+    found = {Who.HOLDER} if holder else set()
+    if holder and petition.holder_unit_id is not None and petition.holder_unit.kind == Unit.Kind.COMMISSION:
+        found.add(Who.COMMISSION)
+    if desk:
+        found.add(Who.DESK)
+    if supervises:
+        found.add(Who.SUPERVISOR)
+    if supervises or scope.everything:
+        found.add(Who.DECIDER)
+    return found  # `Who.CO_HANDLER`: `allowed_actions` asks `_co_handles` when it matters
 
 
 def _pending_extension(petition: Petition) -> ExtensionRequest | None:

@@ -27,24 +27,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.errors import Refused
-from petitions import services
+from petitions import forms as case_forms
+from petitions import services, workflow
 from petitions.filters import PetitionFilter, list_rows
 from petitions.forms import (
     ActionForm,
-    AssignForm,
-    DisposeForm,
-    ExtensionForm,
     IntakeForm,
-    NoteForm,
-    NoteOptionalForm,
     NoticeAnswerForm,
     NoticeIssueForm,
-    RateForm,
-    ReasonForm,
-    RejectForm,
-    SettleForm,
-    TextForm,
-    TransferForm,
     add_service_errors,
     intake_villages,
 )
@@ -329,70 +319,28 @@ def _service(function, *names: str) -> Callable[..., Any]:
     return call
 
 
-# In the order they appear on the case page.
-ACTIONS: dict[str, Action] = {
-    "accept": Action(
-        _("Accept"), NoteOptionalForm, _service(services.petition_accept, "note"), _("The case is accepted."),
-        primary=True,
-    ),
-    "reject": Action(
-        _("Do not accept"), RejectForm, _service(services.petition_reject, "reason", "guidance"),
-        _("The case is not accepted; the resident is told where to go instead."),
-    ),
-    "settle": Action(
-        _("Settle on the spot"), SettleForm, _service(services.petition_settle, "text"),
-        _("The case is settled and closed."),
-    ),
-    "assign": Action(
-        _("Assign"), AssignForm, _service(services.petition_assign, "unit", "co_units", "note"),
-        _("The case is assigned."), needs_units=True, primary=True,
-    ),
-    "transfer": Action(
-        _("Transfer"), TransferForm, _service(services.petition_transfer, "unit", "note"),
-        _("The case is transferred."), needs_units=True,
-    ),
-    "reply": Action(
-        _("Reply"), TextForm, _service(services.petition_reply, "text"), _("The reply is recorded."), primary=True
-    ),
-    "co-reply": Action(
-        _("Reply as co-handling unit"), TextForm, _service(services.petition_reply, "text"),
-        _("Your unit's reply is recorded."), primary=True,
-    ),
-    "rate": Action(
-        _("Record the rating"), RateForm, _service(services.petition_rate, "satisfaction", "comment"),
-        _("The rating is recorded."), primary=True,
-    ),
-    "close": Action(
-        _("Close"), NoteOptionalForm, _service(services.petition_close, "note"), _("The case is closed.")
-    ),
-    "return": Action(
-        _("Return"), ReasonForm, _service(services.petition_return, "reason"),
-        _("The case is returned to the unit that sent it."),
-    ),
-    "request-extension": Action(
-        _("Ask for more time"), ExtensionForm, _service(services.petition_request_extension, "days", "reason"),
-        _("The extension request is sent."),
-    ),
-    "approve-extension": Action(
-        _("Approve the extension"), NoteOptionalForm, _service(services.petition_approve_extension, "note"),
-        _("The extension is approved: the deadline moved."), primary=True,
-    ),
-    "refuse-extension": Action(
-        _("Refuse the extension"), NoteOptionalForm, _service(services.petition_refuse_extension, "note"),
-        _("The extension is refused."),
-    ),
-    "dispose": Action(
-        _("Record the disposition"), DisposeForm,
-        _service(services.petition_dispose, "kind", "sanctioned_count", "sanction_kind", "note"),
-        _("The disposition is recorded."), primary=True,
-    ),
-    "supervise": Action(
-        _("Issue a supervision notice"), NoticeIssueForm,
-        _service(services.notice_issue, "unit", "days", "due_on", "text"),
-        _("The supervision notice is issued."), needs_units=True, include_holder=True,
-    ),
-    "note": Action(_("Add a note"), NoteForm, _service(services.petition_note, "text", "public"), _("The note is added.")),
-}  # fmt: skip
+def _page_action(verb: workflow.Verb) -> Action:
+    return Action(
+        verb.label,
+        getattr(case_forms, verb.form),
+        _service(getattr(services, verb.service), *verb.inputs),
+        verb.done,
+        needs_units=verb.needs_units,
+        primary=verb.primary,
+    )
+
+
+# In the order they appear on the case page: the case's verbs (`workflow.VERBS`), then issuing
+# a supervision notice (a notice's verb, not a step of the case: `can_issue_notice`).
+ACTIONS: dict[str, Action] = {name: _page_action(verb) for name, verb in workflow.VERBS.items()}
+ACTIONS["supervise"] = Action(
+    _("Issue a supervision notice"),
+    NoticeIssueForm,
+    _service(services.notice_issue, "unit", "days", "due_on", "text"),
+    _("The supervision notice is issued."),
+    needs_units=True,
+    include_holder=True,
+)
 
 
 def _action_form(verb: str, petition: Petition, units: list, data=None) -> ActionForm:

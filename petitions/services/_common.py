@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 
 from config.errors import InvalidState, NotPermitted, StaleVersion
 from petitions.models import (
     Assignment,
     DeadlineMiss,
-    ExtensionRequest,
     Petition,
     PetitionEvent,
     Status,
 )
-from petitions.selectors import (
-    allowed_actions,
-)
+from petitions.selectors import allowed_actions, case_state
+from petitions.workflow import VERBS, possible
 from stations.models import Unit, User
 from stations.selectors import scope_for
 
@@ -56,51 +53,17 @@ def _locked(petition_id: int, expected_version: int | None) -> Petition:
 
 
 def _require(actor: User, petition: Petition, action: str) -> None:
-    """Refuse unless `action` is allowed now; say whether it is the state or the person."""
+    """Refuse unless `action` (a verb of `workflow.VERBS`) is allowed now; say whether it is
+    the state or the person."""
     if action in allowed_actions(actor, petition):
         return
-    if action in _actions_in_state(petition):
-        raise NotPermitted(_("You may not take this action on this case."))
+    verb = VERBS[action]
+    if action in possible(case_state(petition)):
+        raise NotPermitted(verb.refused or _("You may not take this action on this case."))
     raise InvalidState(
         _("The case is “%(status)s”: you cannot %(action)s it now.")
-        % {"status": petition.get_status_display(), "action": _ACTION_NAMES.get(action, action)}
+        % {"status": petition.get_status_display(), "action": verb.phrase}
     )
-
-
-def _actions_in_state(petition: Petition) -> set[str]:
-    """What a fully entitled user could do in this state (to tell state from permission)."""
-    by_status = {
-        Status.REGISTERED: {"accept", "reject", "settle", "note"},
-        Status.ACCEPTED: {"assign", "transfer", "request-extension", "reply", "note"},
-        Status.IN_PROGRESS: {"assign", "transfer", "return", "request-extension", "reply", "co-reply", "note"},
-        Status.UNDER_REVIEW: {"reply", "note"},
-        Status.REPLIED: {"close", "rate", "note"},
-    }
-    actions = set(by_status.get(petition.status, set()))
-    if petition.extended_days:
-        actions.discard("request-extension")
-    if petition.extension_requests.filter(state=ExtensionRequest.State.PENDING).exists():
-        actions |= {"approve-extension", "refuse-extension"}
-        actions.discard("request-extension")
-    return actions
-
-
-_ACTION_NAMES = {
-    "accept": pgettext_lazy("case action", "accept"),
-    "reject": pgettext_lazy("case action", "decline"),
-    "assign": pgettext_lazy("case action", "assign"),
-    "transfer": pgettext_lazy("case action", "transfer"),
-    "return": pgettext_lazy("case action", "return"),
-    "request-extension": pgettext_lazy("case action", "request an extension"),
-    "approve-extension": pgettext_lazy("case action", "approve the extension"),
-    "refuse-extension": pgettext_lazy("case action", "refuse the extension"),
-    "reply": pgettext_lazy("case action", "reply"),
-    "co-reply": pgettext_lazy("case action", "reply"),
-    "close": pgettext_lazy("case action", "close"),
-    "settle": pgettext_lazy("case action", "settle on the spot"),
-    "rate": pgettext_lazy("case action", "rate"),
-    "note": pgettext_lazy("case action", "add a note"),
-}
 
 
 def _save(petition: Petition, *fields: str) -> None:

@@ -6,20 +6,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import InvalidState, NotPermitted
+from config.errors import NotPermitted
 from petitions.models import (
     Disposition,
     Petition,
     PetitionEvent,
-    Status,
 )
 from petitions.selectors import (
-    ACTING_ROLES,
     confidential_visible,
 )
-from petitions.services._common import _acting_unit, _event, _locked, _require_text, _save
-from stations.models import Unit, User
-from stations.selectors import scope_for
+from petitions.services._common import _acting_unit, _event, _locked, _require, _require_text, _save
+from stations.models import User
 
 Verb = PetitionEvent.Verb
 
@@ -64,15 +61,8 @@ def petition_dispose(
     Only the staff of the commission holding the case, once it is accepted. The resident
     never sees it (an internal event): their lookup shows that it was handled."""
     petition = _locked(petition_id, expected_version)
+    _require(actor, petition, "dispose")
     holder = petition.holder_unit
-    scope = scope_for(actor)
-    if holder.kind != Unit.Kind.COMMISSION or not (scope.everything or scope.roles_in(holder.pk) & ACTING_ROLES):
-        raise NotPermitted(_("Only the commission holding the case may record its disposition."))
-    if petition.status not in (Status.ACCEPTED, Status.IN_PROGRESS, Status.UNDER_REVIEW):
-        raise InvalidState(
-            _("The case is “%(status)s”: you cannot %(action)s it now.")
-            % {"status": petition.get_status_display(), "action": _("record a disposition for")}
-        )
     disposition = Disposition(
         petition=petition,
         unit=holder,
