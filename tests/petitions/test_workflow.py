@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.serializers import Serializer
 
 from petitions import forms, serializers, services, workflow
 from petitions.models import ExtensionRequest, Petition
@@ -32,7 +33,7 @@ def test_every_verb_has_its_service_form_and_input():
     for verb in workflow.VERBS.values():
         assert callable(getattr(services, verb.service)), verb.name
         assert issubclass(getattr(forms, verb.form), forms.ActionForm), verb.name
-        assert issubclass(getattr(serializers, verb.serializer), serializers.serializers.Serializer), verb.name
+        assert issubclass(getattr(serializers, verb.serializer), Serializer), verb.name
         assert verb.states and verb.who and str(verb.label) and str(verb.phrase) and str(verb.done)
     # The page offers the table's verbs, in its order, and a supervision notice (not a step).
     assert list(ACTIONS) == [*workflow.VERBS, "supervise"]
@@ -100,7 +101,9 @@ def test_a_verb_refused_says_whether_it_is_the_state_or_the_person(api, world, s
     assert answer.status_code == 409, answer.content
     assert str(workflow.VERBS["accept"].phrase) in answer.json()["detail"]
     # A commission's verb on a case no commission holds: refused in its own words.
-    answer = api.post(f"/api/v1/petitions/{accepted.pk}/dispose/", {"kind": "closed_no_case", "note": "了结"}, format="json")
+    answer = api.post(
+        f"/api/v1/petitions/{accepted.pk}/dispose/", {"kind": "closed_no_case", "note": "了结"}, format="json"
+    )
     assert answer.status_code == 403
     assert answer.json()["detail"] == str(workflow.VERBS["dispose"].refused)
     accepted.refresh_from_db()

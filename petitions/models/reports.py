@@ -1,0 +1,114 @@
+"""Reports against officials (涉纪涉腐): the accused, the units that stand aside, the disposition."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from petitions.models.case import Petition
+from stations.models import Unit
+
+
+class AccusedPerson(models.Model):
+    """An official a report names (被反映人): shown only to the competent commission."""
+
+    # A report names a few officials; a list of thousands is not a report but an attack on the
+    # recusal check (every name is compared with the staff of every commission above).
+    MAX_PER_REPORT = 20
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="accused")
+    name = models.CharField(_("name"), max_length=60)
+    post = models.CharField(_("post"), max_length=80, blank=True, help_text=_("E.g. village Party deputy secretary."))
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The unit the official works in, when known: it decides the competent commission."),
+    )
+
+    class Meta:
+        verbose_name = _("accused person")
+        verbose_name_plural = _("accused persons")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.post}"
+
+
+class Recusal(models.Model):
+    """A unit that stands aside from a report against officials (回避): the report names its
+    staff or leadership, so it sees nothing of the case: not in a list, a count, a search, a
+    notification or by its id. Written at registration (`petitions.recusal.recused_units`)."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="recusals")
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("recusal")
+        verbose_name_plural = _("recusals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "unit"],
+                name="recusal_once_per_unit",
+                violation_error_message=_("This unit already stands aside from this report."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.unit_id}"
+
+
+class Disposition(models.Model):
+    """A commission's disposition of a report (问题线索处置): the latest row is the current one."""
+
+    class Kind(models.TextChoices):
+        CLOSED_NO_CASE = "closed_no_case", _("closed (了结)")
+        TALK_OR_INQUIRY = "talk_or_inquiry", _("talk or written inquiry (谈话函询)")
+        PRELIMINARY_VERIFICATION = "preliminary_verification", _("preliminary verification (初步核实)")
+        CASE_OPENED = "case_opened", _("case opened for review (立案审查)")
+
+    class Sanction(models.TextChoices):
+        WARNING = "warning", _("warning (警告)")
+        SERIOUS_WARNING = "serious_warning", _("serious warning (严重警告)")
+        REMOVAL_FROM_POST = "removal_from_post", _("removal from Party posts (撤销党内职务)")
+        PROBATION = "probation", _("probation within the Party (留党察看)")
+        EXPULSION = "expulsion", _("expulsion from the Party (开除党籍)")
+        GOVERNMENT = "government", _("government sanction (政务处分)")
+
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="dispositions")
+    unit = models.ForeignKey(Unit, verbose_name=_("commission"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("disposition"), max_length=24, choices=Kind.choices)
+    sanctioned_count = models.PositiveSmallIntegerField(_("people sanctioned"), default=0)
+    sanction_kind = models.CharField(_("sanction"), max_length=20, choices=Sanction.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("disposition")
+        verbose_name_plural = _("dispositions")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind__in=["closed_no_case", "talk_or_inquiry", "preliminary_verification", "case_opened"]
+                ),
+                name="disposition_kind_valid",
+                violation_error_message=_("Unknown disposition."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sanctioned_count=0, sanction_kind="")
+                | (models.Q(sanctioned_count__gte=1) & ~models.Q(sanction_kind="")),
+                name="disposition_sanction_consistent",
+                violation_error_message=_("Give the kind of sanction when people were sanctioned, and only then."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.kind}"
