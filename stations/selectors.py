@@ -177,6 +177,12 @@ def _scope_from(user: User, memberships: list[Membership]) -> Scope:
     return scope
 
 
+def has_stats_rights(user: User) -> bool:
+    """Whether the user may open the statistics dashboard: anyone with a subtree to watch or a desk."""
+    scope = scope_for(user)
+    return scope.everything or bool(scope.stats_prefixes) or bool(scope.unit_ids)
+
+
 def regions_visible_to(user: User) -> QuerySet[Region]:
     scope = scope_for(user)
     if scope.everything:

@@ -49,19 +49,13 @@ from petitions.models import Category, Channel, Petition, Satisfaction, Status
 from petitions.selectors import petitions_counted_for, petitions_overdue_for
 from stations import codes
 from stations.models import Region, User
-from stations.selectors import Scope, scope_for, within_q
+from stations.selectors import Scope, has_stats_rights, scope_for, within_q
 
 LEVELS = ("county", "township", "village")
 DIMENSIONS = ("level", "category_id", "channel", "status", "satisfaction")
 COUNTY_LENGTH = codes.PREFIX_LENGTH["county"]
 # The regions whose statistics read the monthly per-county rollup (None: everything seen).
 MONTHLY_LEVELS = (Region.Level.PROVINCE, Region.Level.CITY)
-
-
-def has_stats_rights(user: User) -> bool:
-    """Whether the user may open the dashboard: anyone with a subtree to watch or a desk."""
-    scope = scope_for(user)
-    return scope.everything or bool(scope.stats_prefixes) or bool(scope.unit_ids)
 
 
 def stats_region_for(user: User, code: str | None) -> Region | None:

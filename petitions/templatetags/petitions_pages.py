@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import template
 
-from stations.selectors import intake_units_of
+from petitions.selectors import unread_notification_count
+from stations.selectors import has_stats_rights, intake_units_of
 
 register = template.Library()
 
@@ -18,8 +19,6 @@ def can_register(user) -> bool:
 @register.simple_tag(takes_context=True)
 def unread_notifications(context) -> int:
     """The bell's count: one query per request however often a page asks."""
-    from petitions.selectors import unread_notification_count
-
     request = context.get("request")
     if request is None:
         return unread_notification_count(context.get("user"))
@@ -30,7 +29,5 @@ def unread_notifications(context) -> int:
 
 @register.simple_tag
 def can_see_stats(user) -> bool:
-    """Whether the user may open the statistics dashboard (grievances.stats.summary)."""
-    from grievances.stats.summary import has_stats_rights
-
+    """Whether the user may open the statistics dashboard (`stations.selectors.has_stats_rights`)."""
     return bool(getattr(user, "is_authenticated", False) and has_stats_rights(user))
