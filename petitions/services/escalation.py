@@ -272,6 +272,7 @@ def petitions_escalate_batch(*, petition_ids: Iterable[int], now=None, cache: Es
         for person in AccusedPerson.objects.filter(petition_id__in=reports).order_by("pk"):
             accused.setdefault(person.petition_id, []).append(person)
     cache.prime_targets(petition.holder_unit for petition in due if not petition.category.confidential)
+    cache.prime_commissions(petition.holder_unit.region for petition in due if petition.category.confidential)
     plans = [
         (p, plan_escalation(p, now=now, reached=reached.get(p.pk, set()), accused=accused.get(p.pk, []), cache=cache))
         for p in due

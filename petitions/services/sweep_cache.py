@@ -97,6 +97,25 @@ class EscalationCache(Recipients):
             self.commissions[key] = commission_above(region, accused, above=self.above[region.pk])
         return self.commissions[key]
 
+    def prime_commissions(self, regions: Iterable[Region]) -> None:
+        """`commissions_above` of many regions in one query: the active commissions of all
+        their ancestors, the nearest first for each."""
+        regions = {region.pk: region for region in regions if region.pk not in self.above}
+        if not regions:
+            return
+        chains = {pk: codes.ancestor_codes(region.code) for pk, region in regions.items()}
+        by_code: dict[str, list[Unit]] = {}
+        units = Unit.objects.filter(
+            region__code__in={code for chain in chains.values() for code in chain},
+            kind=Unit.Kind.COMMISSION,
+            is_active=True,
+        )
+        for unit in units.select_related("region"):
+            by_code.setdefault(unit.region.code, []).append(unit)
+        for pk, chain in chains.items():
+            found = [unit for code in chain for unit in by_code.get(code, [])]
+            self.above[pk] = sorted(found, key=lambda unit: unit.region.code, reverse=True)
+
     def county_commission(self, petition: Petition) -> Unit | None:
         county = petition.region_code[:6]
         if county not in self.county_commissions:
