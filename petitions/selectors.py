@@ -483,8 +483,9 @@ def users_who_see(petition: Petition, user_ids: Iterable[int | None], *, seen=No
     all of them for an ordinary case; for a report against officials only those whose view
     holds it, so a notification never tells a unit that stands aside that the report exists.
 
-    `seen(user_id) -> set of case ids` answers from a sweep's cache (`EscalationCache.seen`),
-    which asks `visible_among_people` once per chunk instead of once per case."""
+    `seen(user_id) -> set of case ids` answers from a sweep's cache
+    (`EscalationCache.keep_seeing`, which asks `visible_among_people` once per chunk instead of
+    once per case)."""
     user_ids = list(user_ids)
     if not petition.category.confidential:
         return user_ids

@@ -5,7 +5,8 @@ words (the button, the phrase of an error, the API's summary, the message once d
 Who reads it:
 
 - `selectors.allowed_actions(user, case)`: the verbs this person may take now (`allowed`),
-  from the case's facts (`CaseState`) and the person's standing on the case (`Standing`);
+  from the case's facts (`CaseState`) and the person's standing on the case (a set of `Who`,
+  `selectors.standing`);
 - the services' `_require`: a verb refused says whether it is the state or the person
   (`possible`), in the words of `phrase`;
 - the case page (`views.ACTIONS`): a panel per verb allowed, in this table's order, with

@@ -43,7 +43,8 @@ class EscalationCache(Recipients):
     them may open each report against officials. A single escalation uses a fresh one, so
     both paths ask the same questions of the same functions.
 
-    The sweep's threads share one cache, each on its own chunk (`reports_of_chunk`)."""
+    The sweep's threads share one cache, each on its own chunk: the reports a chunk leaves for
+    `keep_seeing` are kept per thread (`chunk`, a `threading.local`)."""
 
     def __init__(self) -> None:
         super().__init__()
