@@ -5,10 +5,10 @@ per row and field; for the escalation sweep's chunks (500 cases: a miss, an esca
 lead, an event and a few notifications each, and one UPDATE of the cases) that Python cost
 was more than the rest of the chunk together. These helpers send each column as one array
 and let PostgreSQL unnest them: `INSERT … SELECT * FROM unnest(%s::type[], …)` and
-`UPDATE … FROM unnest(…) AS v(…) WHERE table.id = v.id`. What it buys, measured with the
-project's benchmark (`make bench BENCH_ARGS="--only w4"`, bench/README.md, W4: 100,000
-overdue cases of a 1,000,000-case province): the sweep's writes went from about 60 % of its
-time to about 15 %. Other databases (SQLite for `make run`) get Django's bulk methods.
+`UPDATE … FROM unnest(…) AS v(…) WHERE table.id = v.id`. What it buys: the notification
+rows of one chunk (2,700) took 314 ms through `bulk_create` and 148 ms through `insert_rows`
+(medians of 5, on the benchmark's 1,000,000-case province: `python -m bench.bulk_writes`),
+about 170 ms of each of the 200 chunks of the W4 sweep (bench/README.md). Other databases (SQLite for `make run`) get Django's bulk methods.
 
 The values pass through the driver as parameters (never into the SQL text); the columns are
 named by the model's fields. Rows are plain tuples, so a caller gives the columns once
