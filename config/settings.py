@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "config.apps.PlatformConfig",
     "stations",
     "petitions",
     "evaluations",

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils.translation import gettext as _
 
-from stations.management.commands.backup import media_archive_for, pg_connection, require_postgresql, tool
+from config.management.commands.backup import media_archive_for, pg_connection, require_postgresql, tool
 
 
 def table_count(settings_dict: dict) -> int:
