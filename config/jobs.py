@@ -57,7 +57,12 @@ def sweep_chunks(
     batch walked the primary key past every closed case). With `threads` > 1 on PostgreSQL,
     outside a transaction, that many threads take the chunks, each on its own connection: a
     chunk's Python and the database's work on another chunk overlap, so a sweep uses both
-    cores of a small server (bench/README.md, W4)."""
+    cores of a small server. What it buys: with the streamed candidates and the bulk inserts
+    that came with it (bc7f7a9), bench W4's sweep of 100,000 overdue cases went from 107 s to
+    45.9 s (run 20261130-0611-bc7f7a9; `make bench BENCH_ARGS="--only w4 --skip-generate"`,
+    `SWEEP_THREADS=1` for one thread); the threads were not measured apart. The ways to break
+    it, chunks left to the caller's thread or sharing one transaction, fail
+    tests/petitions/test_jobs_concurrency.py."""
     batch = batch or settings.SUQIU_JOB_BATCH_SIZE
     ids = candidates.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=batch)
     chunks = iter(lambda: list(islice(ids, chunk)), [])

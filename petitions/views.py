@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape as html_escape
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,12 +14,8 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -38,8 +32,16 @@ from petitions.forms import (
     add_service_errors,
     intake_villages,
 )
-from petitions.masking import CONFIDENTIAL, mask_id_number, mask_phone
-from petitions.models import OPEN_STATUSES, ExtensionRequest, Petition
+from petitions.masking import mask_id_number, mask_phone
+from petitions.models import ExtensionRequest, Petition
+from petitions.rendering import (
+    CASE_ROWS,
+    CachedCheckboxSelectMultiple,
+    CachedNullBooleanSelect,
+    CachedSelectMultiple,
+    case_rows,
+    use_cached_widget,
+)
 from petitions.selectors import (
     allowed_actions,
     attachments_for_user,
@@ -156,127 +158,21 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _checkboxes(field: forms.Field) -> None:
-    field.widget = forms.CheckboxSelectMultiple()
-    field.widget.choices = field.choices
-
-
-# The filter form's choice widgets, rendered. Django builds every option (its attributes,
-# label and sub-templates) on each render, about 1 ms a field; the HTML depends only on the
-# key below, so each process keeps the last few hundred renderings. The choices are read on
-# every request and are part of the key: a new or renamed category shows at once.
-_RENDERED_CHOICES: dict[tuple, str] = {}
-_RENDERED_CHOICES_MAX = 256
-
-
-def _render_choices_once(widget: forms.ChoiceWidget) -> None:
-    render = widget.render
-
-    def render_once(name, value, attrs=None, renderer=None):
-        # Read once (a model field's choices are a query); not list(): it would COUNT them first.
-        widget.choices = choices = [choice for choice in widget.choices]  # noqa: C416
-        if any(isinstance(label, (list, tuple)) for _value, label in choices):
-            return render(name, value, attrs, renderer)  # option groups: no key for them
-        key = (
-            type(widget),
-            type(renderer),
-            name,
-            get_language(),
-            widget.is_required,
-            repr(widget.format_value(value)),
-            tuple(sorted((k, type(v).__name__, str(v)) for k, v in {**widget.attrs, **(attrs or {})}.items())),
-            tuple((str(option), str(label)) for option, label in choices),
-        )
-        html = _RENDERED_CHOICES.get(key)
-        if html is None:
-            html = render(name, value, attrs, renderer)
-            if len(_RENDERED_CHOICES) >= _RENDERED_CHOICES_MAX:
-                _RENDERED_CHOICES.clear()
-            _RENDERED_CHOICES[key] = html
-        return html
-
-    widget.render = render_once
-
-
-_PK_PLACEHOLDER = 987654321987
-
-
-# One row of the case list (templates/petitions/_case_results.html has the table around it),
-# built here rather than by the template engine, which spent about a third of the page on the
-# 50 rows × 10 cells (bench/README.md, W2). Every text is escaped; the rest are numbers, ISO
-# dates and our own links.
-_CASE_ROW = (
-    '<tr class="{}" data-case="{}"><td class="nowrap"><a href="{}">{}</a></td><td><a href="{}">{}</a></td>'
-    '<td>{}</td><td>{}</td><td>{}</td><td><span class="badge status-{}">{}</span>{}</td>'
-    '<td>{}</td><td class="nowrap">{}</td><td class="nowrap">{}</td></tr>'
-)
-
-
-def _case_rows(cases: list[Petition]) -> list[SafeString]:
-    """The rows of the case list, worked out once per page: the case's link, the status and
-    channel labels in the active language, whether it is overdue (an open case past its
-    deadline: the row is marked and carries the red badge), and its dates as the day in the
-    active time zone."""
-    # The standard library's escape (what Django's escape calls, without its lazy wrapper) on
-    # plain strings; the day in the active time zone, read once.
-    status_labels = {value: html_escape(str(label)) for value, label in Petition._meta.get_field("status").flatchoices}
-    channel_labels = {
-        value: html_escape(str(label)) for value, label in Petition._meta.get_field("channel").flatchoices
-    }
-    # Translators: red badge on a late case (已逾期)
-    overdue = format_html('<span class="badge overdue" data-overdue="1">{}</span>', _("Overdue"))
-    names: dict[str, str] = {}  # category, village and unit names repeat down a page
-    # A shell (a report seen only by the desk that logged it) shows no title.
-    confidential = html_escape(str(CONFIDENTIAL))
-
-    def name(text) -> str:
-        if text not in names:
-            names[text] = html_escape(str(text))
-        return names[text]
-
-    now = timezone.now()
-    zone = timezone.get_current_timezone()
-    # One reverse() for the page: the case link with a placeholder key, filled in per row.
-    link = reverse("petitions:case", args=[_PK_PLACEHOLDER])
-    rows = []
-    for p in cases:
-        late = p.status in OPEN_STATUSES and p.current_due_at is not None and p.current_due_at < now
-        url = link.replace(str(_PK_PLACEHOLDER), str(p.pk))
-        rows.append(
-            mark_safe(  # every text in it is escaped above
-                _CASE_ROW.format(
-                    "is-overdue" if late else "",
-                    p.pk,
-                    url,
-                    html_escape(p.tracking_number),
-                    url,
-                    confidential if getattr(p, "shell", False) else html_escape(p.title),
-                    name(p.category.name),
-                    name(p.region.name),
-                    channel_labels.get(p.channel) or html_escape(p.channel),
-                    html_escape(p.status),
-                    status_labels.get(p.status) or html_escape(p.status),
-                    overdue if late else "",
-                    name(p.holder_unit.name),
-                    p.created_at.astimezone(zone).date().isoformat(),
-                    p.current_due_at.astimezone(zone).date().isoformat() if p.current_due_at else "—",
-                )
-            )
-        )
-    return rows
-
-
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     filterset = PetitionFilter(request.GET, queryset=list_rows(petition_list_for_user(request.user)))
+    fields = filterset.form.fields
     for name in ("status", "channel"):
-        _checkboxes(filterset.form.fields[name])
-    for name in ("created_after", "created_before"):
-        filterset.form.fields[name].widget.input_type = "date"
+        use_cached_widget(fields[name], CachedCheckboxSelectMultiple)
+    use_cached_widget(fields["category"], CachedSelectMultiple)
     for name in ("overdue", "open"):
-        filterset.form.fields[name].widget.choices = [("unknown", _("any")), ("true", _("yes")), ("false", _("no"))]
-    for name in ("status", "channel", "category", "overdue", "open"):
-        _render_choices_once(filterset.form.fields[name].widget)
+        use_cached_widget(
+            fields[name],
+            CachedNullBooleanSelect,
+            choices=[("unknown", _("any")), ("true", _("yes")), ("false", _("no"))],
+        )
+    for name in ("created_after", "created_before"):
+        fields[name].widget.input_type = "date"
     try:
         page = min(max(int(request.GET.get("page", 1)), 1), MAX_PAGE)
     except ValueError:
@@ -286,7 +182,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     rows = list(filterset.qs[offset : offset + PAGE_SIZE + 1])
     context = {
         "filter": filterset,
-        "cases": _case_rows(rows[:PAGE_SIZE]),
+        "cases": case_rows(rows[:PAGE_SIZE]),
+        "headers": CASE_ROWS.headers,
         "page": page,
         "has_previous": page > 1,
         "has_next": len(rows) > PAGE_SIZE and page < MAX_PAGE,
