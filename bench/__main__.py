@@ -111,7 +111,7 @@ def generated_cases() -> int | None:
 
 
 def generate(cases: int) -> float:
-    import psycopg
+    import psycopg2
 
     started = time.monotonic()
     log(f"generating a province with {cases:,} cases into {env.DB_NAME}")
@@ -120,15 +120,7 @@ def generate(cases: int) -> float:
     manage("migrate", "--noinput", "-v", "0")
     from bench.generate import generate as run_generate
 
-    # Client-side binding, as Django's connections have: the generator sends several statements
-    # with parameters in one execute, which a server-side prepared statement cannot hold.
-    conn = psycopg.connect(
-        host=env.PG_HOST,
-        port=env.PG_PORT,
-        user=env.PG_USER,
-        dbname=env.DB_NAME,
-        cursor_factory=psycopg.ClientCursor,
-    )
+    conn = psycopg2.connect(host=env.PG_HOST, port=env.PG_PORT, user=env.PG_USER, dbname=env.DB_NAME)
     try:
         run_generate(conn, cases=cases)
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-import psycopg
+import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -21,7 +21,7 @@ on_postgresql = pytest.mark.skipif(
 
 
 def _connect(settings_dict: dict, name: str):
-    return psycopg.connect(
+    return psycopg2.connect(
         dbname=name,
         user=settings_dict.get("USER") or None,
         password=settings_dict.get("PASSWORD") or None,
@@ -100,7 +100,7 @@ def test_a_backup_restores_every_case_and_event_into_a_new_database(
             # The append-only trigger came with the schema.
             cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'petitionevent_append_only'")
             assert cursor.fetchone()[0] == 1
-            with pytest.raises(psycopg.Error, match="append-only"):
+            with pytest.raises(psycopg2.Error, match="append-only"):
                 cursor.execute("DELETE FROM petitions_petitionevent")
     finally:
         copy.close()

@@ -14,7 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import psycopg
+import psycopg2
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -48,7 +48,7 @@ class Role:
         return f"postgres://{self.name}:{self.password}@{self.host}:{self.port}/{self.database}"
 
     def connect(self):
-        conn = psycopg.connect(
+        conn = psycopg2.connect(
             dbname=self.database, user=self.name, password=self.password, host=self.host, port=self.port
         )
         conn.autocommit = True
@@ -76,7 +76,7 @@ def runtime_role(transactional_db):
 
 
 def refused(cursor, sql: str, message: str, params=()) -> None:
-    with pytest.raises(psycopg.Error, match=message):
+    with pytest.raises(psycopg2.Error, match=message):
         cursor.execute(sql, params)
 
 

@@ -15,7 +15,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
+import psycopg2
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
@@ -175,7 +175,7 @@ def escalations_locked():
     that reaches it (every escalation sweep does, to leave out red-noticed cases) waits there,
     mid-task, until we let go."""
     db = connection.settings_dict
-    holder = psycopg.connect(
+    holder = psycopg2.connect(
         dbname=db["NAME"],
         user=db["USER"],
         password=db.get("PASSWORD") or None,

@@ -104,11 +104,11 @@ class Command(BaseCommand):
 
     def _ensure_role(self, cursor, role: str, password: str, owner: str) -> bool:
         """Create the role, or check that the existing one is fit to be the runtime role."""
-        # The password goes to the server hashed as the server hashes passwords (libpq's
-        # PQencryptPasswordConn asks it for password_encryption: SCRAM), never in clear text in
-        # a statement that a log could keep.
-        pgconn = connection.connection.pgconn
-        hashed = pgconn.encrypt_password(password.encode(), role.encode()).decode() if password else None
+        from psycopg2.extensions import encrypt_password
+
+        # The password goes to the server hashed as the server hashes passwords (SCRAM), never
+        # in clear text in a statement that a log could keep.
+        hashed = encrypt_password(password, role, connection.connection) if password else None
         cursor.execute("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = %s", [role])
         row = cursor.fetchone()
         if row is None:

@@ -7,7 +7,7 @@ import tarfile
 from pathlib import Path
 
 import dj_database_url
-import psycopg
+import psycopg2
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
@@ -19,7 +19,7 @@ from config.management.commands.backup import media_archive_for, pg_connection, 
 def table_count(settings_dict: dict) -> int:
     """How many tables the target database has outside the system schemas."""
     try:
-        connection = psycopg.connect(
+        connection = psycopg2.connect(
             dbname=settings_dict["NAME"],
             user=settings_dict.get("USER") or None,
             password=settings_dict.get("PASSWORD") or None,
@@ -27,7 +27,7 @@ def table_count(settings_dict: dict) -> int:
             port=settings_dict.get("PORT") or None,
             connect_timeout=10,
         )
-    except psycopg.Error as error:
+    except psycopg2.Error as error:
         raise CommandError(_("Cannot connect to the target database: %(error)s") % {"error": error}) from None
     try:
         with connection.cursor() as cursor:
