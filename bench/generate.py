@@ -16,7 +16,7 @@ forest land 11, benefit policy 9, plus 27 reports against officials):
 
 A case's query code is derived from its id (`query_code(id)`), so the load client can prove
 any case without storing codes; its HMAC is computed in SQL exactly like
-`petitions.services._query_code_hash` (Django's salted_hmac, SHA-256)."""
+`petitions.tracking.query_code_hash` (Django's salted_hmac, SHA-256)."""
 
 from __future__ import annotations
 

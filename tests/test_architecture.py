@@ -102,6 +102,28 @@ def test_the_apps_import_downwards_only():
     assert not wrong, wrong
 
 
+def _room(name: str) -> str:
+    """The kind of room a module is: `models`, `selectors`, `services`, … (a package's modules
+    are of its kind: petitions.services.escalation is a service)."""
+    kinds = ("models", "selectors", "services", "tasks", "views", "api")
+    return next((part for part in reversed(name.split(".")) if part in kinds), "")
+
+
+def test_reads_do_not_import_writes():
+    """Models import no selectors or services, selectors no services: nothing imports back up."""
+    above = {
+        "models": {"selectors", "services", "tasks", "views", "api"},
+        "selectors": {"services", "tasks", "views", "api"},
+    }
+    wrong = sorted(
+        f"{name} → {target}"
+        for name, targets in _graph().items()
+        for target in targets
+        if _room(target) in above.get(_room(name), set())
+    )
+    assert not wrong, wrong
+
+
 def test_no_module_is_longer_than_a_room():
     long = {name: n for name, path in _modules().items() if (n := len(path.read_text().splitlines())) > LONGEST}
     assert not long, long

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+# Long enough to outlive the case: acceptance, handling, an extension, review and re-review.
+TOKEN_LIFETIME = timedelta(days=400)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a private link's token (a plain SHA-256: the token is 256 random bits)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class LookupToken(models.Model):

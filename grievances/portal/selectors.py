@@ -15,12 +15,11 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from grievances.portal.models import LookupToken
-from grievances.portal.services import token_hash
+from grievances.portal.models import LookupToken, token_hash
 from petitions.deadlines import deadline_add
 from petitions.models import Category, Petition, PetitionEvent, Satisfaction, Status
 from petitions.selectors import public_events
-from petitions.services import normalize_tracking_number, query_code_matches
+from petitions.tracking import normalize_tracking_number, query_code_matches
 from stations import codes
 from stations.models import ReceptionSlot, Region, Unit
 

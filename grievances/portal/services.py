@@ -7,28 +7,18 @@ queue at once, like a walk-in.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from grievances.portal.models import LookupToken
+from grievances.portal.models import TOKEN_LIFETIME, LookupToken, token_hash
 from petitions.models import Category, Channel, Petition
 from petitions.services import Registration, petition_register
 from stations.models import Region
-
-# Long enough to outlive the case: acceptance, handling, an extension, review and re-review.
-TOKEN_LIFETIME = timedelta(days=400)
-
-
-def token_hash(token: str) -> str:
-    """The stored form of a private link's token (a plain SHA-256: the token is 256 random bits)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def lookup_token_issue(*, petition: Petition) -> str:

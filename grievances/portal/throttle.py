@@ -49,7 +49,7 @@ from django_ratelimit.core import is_ratelimited
 from config.env import parse_rate
 from config.middleware import address_key, client_address
 from grievances.portal import selectors
-from grievances.portal.services import TOKEN_LIFETIME
+from grievances.portal.models import TOKEN_LIFETIME
 from petitions.models import Petition
 from petitions.services import normalize_tracking_number
 

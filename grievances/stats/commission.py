@@ -14,7 +14,7 @@ from datetime import date
 
 from django.http import Http404
 
-from grievances.stats.summary import _child_prefix_length, day_range
+from grievances.stats.summary import child_prefix_length, day_range
 from petitions.models import OPEN_STATUSES, Disposition, Status
 from petitions.selectors import commission_prefixes_of, commission_reports_for
 from stations import codes
@@ -84,7 +84,7 @@ def commission_summary(user: User, *, region: Region | None, date_from: date, da
     by_channel: Counter = Counter()
     by_month: Counter = Counter()
     days: list[float] = []
-    child_length = _child_prefix_length(region)
+    child_length = child_prefix_length(region)
     children: dict[str, Counter] = {}
     for pk, created_at, status, channel, region_code in rows:
         by_channel[channel] += 1

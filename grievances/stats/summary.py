@@ -212,7 +212,7 @@ def summary_for(
     months: Counter = Counter()
     children: Counter = Counter()
     category_codes = dict(Category.objects.values_list("pk", "code"))
-    child_length = _child_prefix_length(region)
+    child_length = child_prefix_length(region)
 
     rolled: list[date] = []
     today = timezone.localdate()
@@ -469,7 +469,7 @@ def _fold_grouping_sets(
     _fold(summary, rows, counts, category_codes)
 
 
-def _child_prefix_length(region: Region | None) -> int | None:
+def child_prefix_length(region: Region | None) -> int | None:
     """The prefix length of the level below `region` (None at the village, or for "all")."""
     if region is None or region.level == Region.Level.VILLAGE:
         return None

@@ -56,20 +56,17 @@ from petitions.services.notify import notification_deliver, notification_mark_re
 from petitions.services.registration import (
     ALLOWED_ATTACHMENT_TYPES,
     MAX_ATTACHMENTS,
-    QUERY_CODE_LENGTH,
     Registration,
-    _query_code_hash,
     check_attachment,
     id_number_is_valid,
     id_numbers_rekey,
-    normalize_tracking_number,
     petition_attach,
     petition_register,
-    query_code_matches,
 )
 from petitions.services.reminders import petition_chase_co_units, petition_remind, remind_cutoff
 from petitions.services.resident import petition_close_unrated, petition_rate, petition_request_review
 from petitions.services.sweep_cache import EscalationCache, county_commission_of
+from petitions.tracking import QUERY_CODE_LENGTH, normalize_tracking_number, query_code_hash, query_code_matches
 
 __all__ = [
     "ALLOWED_ATTACHMENT_TYPES",
@@ -80,7 +77,6 @@ __all__ = [
     "HolidaySyncResult",
     "Registration",
     "_notice_url",
-    "_query_code_hash",
     "check_attachment",
     "county_commission_of",
     "extension_chase",
@@ -120,6 +116,7 @@ __all__ = [
     "petition_transfer",
     "petitions_escalate_batch",
     "plan_escalation",
+    "query_code_hash",
     "query_code_matches",
     "remind_cutoff",
 ]

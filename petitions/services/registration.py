@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from config.errors import NotPermitted
@@ -35,42 +34,16 @@ from petitions.models import (
 )
 from petitions.recusal import competent_commission, recused_units
 from petitions.services._common import _acting_unit, _event, _locked, _require, _save
+from petitions.tracking import (
+    QUERY_CODE_LENGTH,
+    new_tracking_number,
+    query_code_hash,
+)
 from stations import codes
 from stations.models import Region, Unit, User
 from stations.selectors import intake_unit_above, intake_unit_in, intake_units_of
 
 Verb = PetitionEvent.Verb
-
-# --- Codes on the receipt ------------------------------------------------------------------
-
-_TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
-QUERY_CODE_LENGTH = 8
-
-
-def _new_tracking_number() -> str:
-    """`20261123-K7M2QX`: the day it was registered and six random characters."""
-    suffix = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(6))
-    return f"{timezone.localdate():%Y%m%d}-{suffix}"
-
-
-def normalize_tracking_number(value: str) -> str:
-    """What a resident types, as we store it: upper case, the hyphen where it belongs."""
-    compact = re.sub(r"[\s\-]", "", value or "").upper()
-    return f"{compact[:8]}-{compact[8:]}" if len(compact) == 14 else compact
-
-
-def _query_code_hash(tracking_number: str, code: str, secret: str | None = None) -> str:
-    return salted_hmac("suqiu.query-code", f"{tracking_number}:{code}", secret=secret, algorithm="sha256").hexdigest()
-
-
-def query_code_matches(petition: Petition, code: str) -> bool:
-    """Whether `code` is the case's query code (also under a rotated-out SECRET_KEY)."""
-    code = re.sub(r"\s", "", code or "")
-    for secret in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]:
-        if constant_time_compare(_query_code_hash(petition.tracking_number, code, secret), petition.query_code_hash):
-            return True
-    return False
-
 
 # --- Validation helpers --------------------------------------------------------------------
 
@@ -354,8 +327,8 @@ def petition_register(
         # Filed above the township with nothing filed below first: 越级.
         petition.level_skipping = channel != Channel.REFERRAL
     for _attempt in range(5):
-        petition.tracking_number = _new_tracking_number()
-        petition.query_code_hash = _query_code_hash(petition.tracking_number, query_code)
+        petition.tracking_number = new_tracking_number()
+        petition.query_code_hash = query_code_hash(petition.tracking_number, query_code)
         try:
             with transaction.atomic():
                 petition.save(force_insert=True)

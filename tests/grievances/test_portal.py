@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grievances.portal.models import LookupToken
-from grievances.portal.services import token_hash
+from grievances.portal.models import LookupToken, token_hash
 from petitions.models import Attachment, Petition, PetitionEvent, Status
 from petitions.services import query_code_matches
 
