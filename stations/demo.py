@@ -1,7 +1,11 @@
-"""The demo county, shaped like seed 003's: 13 townships, 187 villages, an intake centre in
-the county and in each township, an intake station in every village, the county
-commission and a commission in each township, county departments, the township service
-stations, and staff in every role.
+"""The demo: a county shaped like seed 003's, the city above it and a small second county.
+
+示范县 has 13 townships and 187 villages, an intake centre in the county and in each
+township, an intake station in every village, the county commission and a commission in
+each township, county departments, the township service stations, and staff in every role.
+Above it, the city 示范市 has an intake centre and a commission with their own staff; beside
+it, 示范二县 (a tenant of its own) has two townships of three villages, enough to hand a
+case down from the city to either county.
 
 The codes are fictional (province 99 does not exist), so the demo never passes for a real
 place. Loading is idempotent: running it again keeps what is there and adds what is missing.
@@ -23,6 +27,9 @@ DEMO_PASSWORD = "suqiu-demo-2026"
 PROVINCE = ("990000000000", "示范省")
 CITY = ("990100000000", "示范市")
 COUNTY = ("990121000000", "示范县")
+SECOND_COUNTY = ("990122000000", "示范二县")
+
+Kind, Role = Unit.Kind, Membership.Role
 
 # (name, number of villages); 洛党镇 comes from seed 003. The counts add up to 187.
 TOWNSHIPS = [
@@ -39,6 +46,12 @@ TOWNSHIPS = [
     ("石门乡", 13),
     ("白马乡", 12),
     ("龙泉乡", 10),
+]
+# The second county is kept small: (township code, name, its villages). No village name is
+# one of 示范县's, so a name in the demo finds one place.
+SECOND_COUNTY_TOWNSHIPS = [
+    ("990122100000", "北山镇", ["杏花村", "柏树村", "清泉村"]),
+    ("990122101000", "南河乡", ["河湾村", "桃源村", "龙潭村"]),
 ]
 
 _FIRST = "新红光永东西南北中上下大小高龙凤金银石青白黄马牛桃李杨柳松柏竹梅兴和安平富宝"
@@ -90,17 +103,33 @@ def village_names(count: int, offset: int) -> list[str]:
 
 
 def region_rows() -> list[RegionRow]:
-    rows = [RegionRow(1, *PROVINCE), RegionRow(2, *CITY), RegionRow(3, *COUNTY)]
+    """The demo's division-code list: the province, the city, both counties and all below them."""
+    places = [PROVINCE, CITY, COUNTY, *_county_places(), SECOND_COUNTY, *_second_county_places()]
+    return [RegionRow(line, code, name) for line, (code, name) in enumerate(places, start=1)]
+
+
+def _county_places() -> list[tuple[str, str]]:
+    """示范县's townships and villages as (code, name)."""
+    places: list[tuple[str, str]] = []
     county_prefix = COUNTY[0][:6]
     for t, (township, villages) in enumerate(TOWNSHIPS):
         township_prefix = f"{county_prefix}{100 + t:03d}"
-        rows.append(RegionRow(len(rows) + 1, codes.pad(township_prefix), township))
+        places.append((codes.pad(township_prefix), township))
         names = village_names(villages, offset=t * 13)
         if t == 0:
             names[0] = "新锋村"  # the village of seed 003's example
-        for v, village in enumerate(names):
-            rows.append(RegionRow(len(rows) + 1, f"{township_prefix}{200 + v:03d}", village))
-    return rows
+        places += [(f"{township_prefix}{200 + v:03d}", village) for v, village in enumerate(names)]
+    return places
+
+
+def _second_county_places() -> list[tuple[str, str]]:
+    """示范二县's townships and villages as (code, name)."""
+    places: list[tuple[str, str]] = []
+    for township_code, township, villages in SECOND_COUNTY_TOWNSHIPS:
+        places.append((township_code, township))
+        township_prefix = township_code[:9]
+        places += [(f"{township_prefix}{200 + v:03d}", village) for v, village in enumerate(villages)]
+    return places
 
 
 @dataclass(frozen=True)
@@ -129,20 +158,30 @@ class _Staff:
 
 @transaction.atomic
 def load_demo_county() -> list[DemoLogin]:
-    """Create (or complete) the demo county; return the logins worth printing."""
+    """Create (or complete) the demo county, the city above it and the second county; return
+    the logins worth printing."""
     regions_import(rows=region_rows())
-    by_code = {r.code: r for r in Region.objects.within(COUNTY[0][:6])}
-    county = by_code[COUNTY[0]]
-    townships = [r for r in by_code.values() if r.level == Region.Level.TOWNSHIP]
-    Kind, Role = Unit.Kind, Membership.Role
+    regions = Region.objects.in_bulk([CITY[0], COUNTY[0], SECOND_COUNTY[0]], field_name="code")
+    county = regions[COUNTY[0]]
     staff = _Staff()
+    _load_county(staff, county)
+    _load_city(staff, regions[CITY[0]])
+    _load_second_county(staff, regions[SECOND_COUNTY[0]])
+    load_demo_reception_schedule(county)
+    return staff.logins
 
+
+def _load_county(staff: _Staff, county: Region) -> None:
+    """示范县: its intake centre, commission and departments, then its townships."""
     centre = unit_ensure(region=county, name="县群众诉求中心", kind=Kind.INTAKE, phone="0888-12345")
     commission = unit_ensure(region=county, name="县纪委监委", kind=Kind.COMMISSION, phone="12388")
     staff.add("county_clerk", "赵立新", centre, Role.CLERK, show=True)
     staff.add("county_handler", "钱文华", centre, Role.HANDLER, show=True)
     staff.add("leader", "孙志强", centre, Role.LEADER, show=True)
     staff.add("supervisor", "李秀英", commission, Role.SUPERVISOR, show=True)
+    # The commission's inspectors (纪检监察干部) accept and dispose the reports it holds.
+    staff.add("county_inspector", "郑海涛", commission, Role.HANDLER, show=True)
+    staff.add("county_inspector2", "罗晓梅", commission, Role.HANDLER)
     staff.add("observer", "周建国", commission, Role.OBSERVER, show=True)
     for n in range(2, 15):  # seed 003: 14 invited observers (特邀监督员)
         staff.add(f"observer{n:02d}", f"特邀监督员{n:02d}", commission, Role.OBSERVER)
@@ -150,30 +189,70 @@ def load_demo_county() -> list[DemoLogin]:
     for d, name in enumerate(COUNTY_DEPARTMENTS):
         department = unit_ensure(region=county, name=name, kind=Kind.DEPARTMENT)
         staff.add(f"dept{d + 1:02d}_handler", f"{name}承办人", department, Role.HANDLER, show=d == 0)
+    for t, township in enumerate(county.children.order_by("code")):
+        _load_township(staff, township, first=t == 0)
 
-    for t, township in enumerate(sorted(townships, key=lambda r: r.code)):
-        first = t == 0
-        tag = township.code[6:9]
-        t_centre = unit_ensure(region=township, name=f"{township.name}群众诉求中心", kind=Kind.INTAKE)
-        t_commission = unit_ensure(region=township, name=f"{township.name}纪委", kind=Kind.COMMISSION)
-        staff.add(f"t{tag}_clerk", f"{township.name}办理员", t_centre, Role.CLERK, show=first)
-        staff.add(f"t{tag}_handler", f"{township.name}承办人", t_centre, Role.HANDLER, show=first)
-        staff.add(f"t{tag}_leader", f"{township.name}乡镇长", t_centre, Role.LEADER, show=first)
-        staff.add(f"t{tag}_supervisor", f"{township.name}纪委书记", t_commission, Role.SUPERVISOR, show=first)
-        # The commission's inspector (纪检员) handles the reports against officials it holds.
-        staff.add(f"t{tag}_inspector", f"{township.name}纪检员", t_commission, Role.HANDLER, show=first)
-        stations = TOWNSHIP_STATIONS if first else TOWNSHIP_STATIONS[:STATIONS_ELSEWHERE]
-        for s, station_name in enumerate(stations):
-            station = unit_ensure(region=township, name=f"{township.name}{station_name}", kind=Kind.STATION)
-            staff.add(f"t{tag}_s{s + 1:02d}", f"{station.name}承办人", station, Role.HANDLER, show=first and s == 0)
-        villages = sorted(township.children.all(), key=lambda r: r.code)
-        for v, village in enumerate(villages):
-            desk = unit_ensure(region=village, name=f"{village.name}群众诉求站", kind=Kind.INTAKE)
-            staff.add(f"clerk_{village.code}", f"{village.name}办理员", desk, Role.CLERK)
-            if first and v == 0:
-                staff.add("clerk", "字红梅", desk, Role.CLERK, show=True)
-    load_demo_reception_schedule(county)
-    return staff.logins
+
+def _load_township(staff: _Staff, township: Region, *, first: bool) -> None:
+    """A township of 示范县 with its staff, service stations and village stations; the logins
+    of the first one are printed."""
+    tag = township.code[6:9]
+    t_centre, t_commission = _township_units(township)
+    staff.add(f"t{tag}_clerk", f"{township.name}办理员", t_centre, Role.CLERK, show=first)
+    staff.add(f"t{tag}_handler", f"{township.name}承办人", t_centre, Role.HANDLER, show=first)
+    staff.add(f"t{tag}_leader", f"{township.name}乡镇长", t_centre, Role.LEADER, show=first)
+    staff.add(f"t{tag}_supervisor", f"{township.name}纪委书记", t_commission, Role.SUPERVISOR, show=first)
+    # The commission's inspector (纪检员) handles the reports against officials it holds.
+    staff.add(f"t{tag}_inspector", f"{township.name}纪检员", t_commission, Role.HANDLER, show=first)
+    stations = TOWNSHIP_STATIONS if first else TOWNSHIP_STATIONS[:STATIONS_ELSEWHERE]
+    for s, station_name in enumerate(stations):
+        station = unit_ensure(region=township, name=f"{township.name}{station_name}", kind=Kind.STATION)
+        staff.add(f"t{tag}_s{s + 1:02d}", f"{station.name}承办人", station, Role.HANDLER, show=first and s == 0)
+    desks = _village_desks(staff, township)
+    if first:
+        staff.add("clerk", "字红梅", desks[0], Role.CLERK, show=True)
+
+
+def _township_units(township: Region) -> tuple[Unit, Unit]:
+    """The township's intake centre and its commission."""
+    centre = unit_ensure(region=township, name=f"{township.name}群众诉求中心", kind=Kind.INTAKE)
+    commission = unit_ensure(region=township, name=f"{township.name}纪委", kind=Kind.COMMISSION)
+    return centre, commission
+
+
+def _village_desks(staff: _Staff, township: Region) -> list[Unit]:
+    """An intake station (群众诉求站) in every village of the township, each with its clerk
+    `clerk_<village code>`; in the order of the codes."""
+    desks: list[Unit] = []
+    for village in township.children.order_by("code"):
+        desk = unit_ensure(region=village, name=f"{village.name}群众诉求站", kind=Kind.INTAKE)
+        staff.add(f"clerk_{village.code}", f"{village.name}办理员", desk, Role.CLERK)
+        desks.append(desk)
+    return desks
+
+
+def _load_city(staff: _Staff, city: Region) -> None:
+    """示范市, above both counties: its intake centre and its commission, with their staff."""
+    centre = unit_ensure(region=city, name="市群众诉求中心", kind=Kind.INTAKE, phone="0888-6012345")
+    commission = unit_ensure(region=city, name="市纪委监委", kind=Kind.COMMISSION, phone="12388")
+    staff.add("city_handler", "陈国平", centre, Role.HANDLER, show=True)
+    staff.add("city_supervisor", "刘春燕", centre, Role.SUPERVISOR, show=True)
+    staff.add("city_inspector", "王志刚", commission, Role.HANDLER, show=True)
+    staff.add("city_commission_supervisor", "黄丽华", commission, Role.SUPERVISOR, show=True)
+
+
+def _load_second_county(staff: _Staff, county: Region) -> None:
+    """示范二县: its intake centre and commission with a few staff, and in each township the
+    centre, the commission and the village stations. Its units carry the county's name, so
+    they are told apart from 示范县's 县群众诉求中心 and 县纪委监委 wherever both are listed."""
+    centre = unit_ensure(region=county, name=f"{county.name}群众诉求中心", kind=Kind.INTAKE, phone="0888-7212345")
+    commission = unit_ensure(region=county, name=f"{county.name}纪委监委", kind=Kind.COMMISSION, phone="12388")
+    staff.add("county2_clerk", "杨建军", centre, Role.CLERK, show=True)
+    staff.add("county2_handler", "何玉兰", centre, Role.HANDLER, show=True)
+    staff.add("county2_supervisor", "马文斌", commission, Role.SUPERVISOR, show=True)
+    for township in county.children.order_by("code"):
+        _township_units(township)
+        _village_desks(staff, township)
 
 
 def load_demo_reception_schedule(county: Region) -> None:
