@@ -269,6 +269,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=9),
     },
     "mark-unanswered-notices": {"task": "petitions.tasks.mark_unanswered_notices", "schedule": crontab(minute=15)},
+    # Five-level linkage (docs/linkage.md): reports due soon, and those past their due date.
+    "remind-referral-reports": {
+        "task": "petitions.tasks.remind_referral_reports",
+        "schedule": crontab(minute=10, hour=8),
+    },
+    "chase-overdue-referrals": {"task": "petitions.tasks.chase_overdue_referrals", "schedule": crontab(minute=25)},
     "chase-overdue-rectifications": {
         "task": "evaluations.tasks.chase_overdue_rectifications",
         "schedule": crontab(minute=45, hour=8),
@@ -473,7 +479,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"UnitKindEnum": "stations.models.Unit.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "stations.models.Unit.Kind",
+        "DispositionKindEnum": "petitions.models.Disposition.Kind",
+        "SanctionEnum": "petitions.models.Disposition.Sanction",
+        "ReferralStatusEnum": "petitions.models.Referral.Status",
+        "StatusEnum": "petitions.models.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.postprocess_empty_query_values",
@@ -498,6 +510,7 @@ SUQIU_MAX_ATTACHMENT_BYTES = envint("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
 # Remind the holding unit this many working days before a deadline, and on the day (0).
 SUQIU_REMIND_WORKING_DAYS = [int(days) for days in envlist("REMIND_WORKING_DAYS", ["3", "0"])]
 SUQIU_NOTICE_DAYS = envint("NOTICE_DAYS", 5)  # working days to answer a supervision notice
+SUQIU_REFERRAL_REPORT_DAYS = envint("REFERRAL_REPORT_DAYS", 15)  # working days to report on a case handed down
 SUQIU_EXTENSION_CHASE_DAYS = envint("EXTENSION_CHASE_DAYS", 2)  # working days before supervisors are chased
 SUQIU_JOB_BATCH_SIZE = envint("JOB_BATCH_SIZE", 500)  # ids a sweep reads at a time
 # Threads that share one escalation sweep, each on its own connection claiming its own chunks.

@@ -8,7 +8,7 @@ from config.views import healthz
 from evaluations.api import CampaignViewSet
 from grievances.portal.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
 from grievances.stats.api import CommissionStatsView, StatsSummaryView
-from petitions.api import CategoryViewSet, PetitionViewSet, SupervisionNoticeViewSet
+from petitions.api import CategoryViewSet, PetitionViewSet, ReferralViewSet, SupervisionNoticeViewSet
 from stations.api import RegionViewSet, SignOutEverywhereView, SignOutView, TokenView, UnitViewSet
 
 router = DefaultRouter()
@@ -20,6 +20,7 @@ router.register("units", UnitViewSet, basename="unit")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("petitions", PetitionViewSet, basename="petition")
 router.register("supervision-notices", SupervisionNoticeViewSet, basename="supervision-notice")
+router.register("referrals", ReferralViewSet, basename="referral")
 router.register("appraisals", CampaignViewSet, basename="appraisal")
 
 api_v1 = [

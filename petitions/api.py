@@ -14,13 +14,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, pagination, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from config.api import StrictPageSize
+from config.api import Pagination, StrictPageSize
 from petitions import serializers, services, workflow
 from petitions.filters import PetitionFilter, list_rows
-from petitions.models import Category, Petition
+from petitions.models import Category, Petition, Referral
 from petitions.selectors import attachments_for_user, events_for_user, petition_get_for_user, petition_list_for_user
+from petitions.selectors.referrals import referral_get_for_user, referral_list_for_user
 from petitions.serializers import (
     AttachmentInput,
     AttachmentSerializer,
@@ -32,11 +34,15 @@ from petitions.serializers import (
     NoticeSerializer,
     PetitionDetailSerializer,
     PetitionRowSerializer,
+    ReferralAcceptInput,
+    ReferralReportInput,
+    ReferralReturnInput,
     RegisterInput,
     RegistrationSerializer,
     RevealInput,
     registration_answer,
 )
+from petitions.serializers.referrals import ReferralSerializer
 from petitions.services import (
     petition_attach,
     petition_register,
@@ -412,3 +418,108 @@ class SupervisionNoticeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         notice_answer(notice_id=notice.pk, actor=request.user, text=serializer.validated_data["answer"])
         return Response(NoticeSerializer(notice_get_for_user(request.user, pk)).data)
+
+
+# --- Referrals (交办单): five-level linkage ---------------------------------------------------------
+
+_REFERRAL_NOT_FOUND = OpenApiResponse(ErrorSerializer, description=_("No such referral in your view."))
+
+
+def _referral_verb(summary, request_serializer, description):
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request_serializer,
+        responses={
+            200: ReferralSerializer,
+            400: _FIELD_ERRORS,
+            403: _NOT_PERMITTED,
+            404: _REFERRAL_NOT_FOUND,
+            409: _CONFLICT,
+        },
+        tags=["referrals"],
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Referrals (交办单)"),
+        description=_(
+            "The referrals your units sent (direction=sent) or received (direction=received), and those on "
+            "cases in the regions you supervise; owing reports due soonest first. overdue=true: reports "
+            "owed past their due date."
+        ),
+        parameters=[
+            OpenApiParameter("direction", OpenApiTypes.STR, enum=["sent", "received"]),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=[s.value for s in Referral.Status]),
+            OpenApiParameter("overdue", OpenApiTypes.BOOL),
+        ],
+        tags=["referrals"],
+    ),
+    retrieve=extend_schema(
+        summary=_("One referral"), responses={200: ReferralSerializer, 404: _REFERRAL_NOT_FOUND}, tags=["referrals"]
+    ),
+)
+class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A case handed down: the unit below reports, the unit above accepts or returns."""
+
+    serializer_class = ReferralSerializer
+    filterset_class = None
+    pagination_class = Pagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Referral.objects.none()
+        params = self.request.query_params
+        direction, state = params.get("direction", ""), params.get("status", "")
+        if direction not in ("", "sent", "received"):
+            raise ValidationError({"direction": [_("Choose sent or received.")]})
+        if state and state not in Referral.Status.values:
+            raise ValidationError({"status": [_("Unknown referral status.")]})
+        return referral_list_for_user(
+            self.request.user, direction=direction, status=state, overdue=params.get("overdue") in ("true", "1")
+        )
+
+    def get_object(self):
+        return referral_get_for_user(self.request.user, self.kwargs["pk"])
+
+    def _decide(self, request, pk, input_class, service):
+        referral = referral_get_for_user(request.user, pk)
+        serializer = input_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        service(
+            referral_id=referral.pk,
+            actor=request.user,
+            expected_version=referral.version if version is None else version,
+            **data,
+        )
+        return Response(ReferralSerializer(referral_get_for_user(request.user, pk)).data)
+
+    @_referral_verb(
+        _("Report the result (报结)"),
+        ReferralReportInput,
+        _("The unit the case was handed down to reports to the unit that handed it down."),
+    )
+    @action(detail=True, methods=["post"], url_path="report")
+    def report(self, request, pk=None):
+        return self._decide(request, pk, ReferralReportInput, services.referral_report)
+
+    @_referral_verb(
+        _("Accept the report as done (认定办结)"),
+        ReferralAcceptInput,
+        _("The unit that handed the case down accepts the report."),
+    )
+    @action(detail=True, methods=["post"], url_path="accept")
+    def accept(self, request, pk=None):
+        return self._decide(request, pk, ReferralAcceptInput, services.referral_accept)
+
+    @_referral_verb(
+        _("Return for re-handling (退回重办)"),
+        ReferralReturnInput,
+        _("With the reason and a new due date: the case reopens at the unit below."),
+    )
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_report(self, request, pk=None):
+        return self._decide(request, pk, ReferralReturnInput, services.referral_return)

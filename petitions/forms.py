@@ -215,6 +215,36 @@ class TransferForm(ActionForm):
         self.fields["note"] = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class HandDownForm(ActionForm):
+    """Hand the case down (交办): to which unit below, what to do, when the result is due."""
+
+    report_due = forms.DateField(
+        label=_("report due"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("A working day; 15 working days from today when left empty."),
+    )
+    instructions = forms.CharField(
+        label=_("instructions"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, units: Iterable[Unit] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = UnitChoiceField(label=_("to unit"), units=units)
+        self.order_fields(["version", "unit", "report_due", "instructions"])
+
+
+class ReferUpForm(ActionForm):
+    """Refer the case up (上报): to which unit above, and why."""
+
+    reason = forms.CharField(label=_("reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, units: Iterable[Unit] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = UnitChoiceField(label=_("to unit"), units=units)
+        self.order_fields(["version", "unit", "reason"])
+
+
 class ReasonForm(ActionForm):
     reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
 

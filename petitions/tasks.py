@@ -22,6 +22,7 @@ from petitions.models import (
     Escalation,
     ExtensionRequest,
     Petition,
+    Referral,
     Status,
     SupervisionNotice,
 )
@@ -122,6 +123,32 @@ def mark_unanswered_notices() -> int:
     now = timezone.now()
     candidates = SupervisionNotice.objects.filter(answered_at=None, missed_at=None, due_at__lt=now)
     return sweep(candidates, lambda pk: services.notice_mark_unanswered(notice_id=pk, now=now))
+
+
+@shared_task(acks_late=True)
+def remind_referral_reports() -> int:
+    """Remind the units below of reports on cases handed down to them that fall due within
+    SUQIU_REMIND_WORKING_DAYS working days (and on the day), each stage once."""
+    now = timezone.now()
+    done, previous = 0, None
+    for stage in sorted(set(settings.SUQIU_REMIND_WORKING_DAYS)):
+        cutoff = services.remind_cutoff(now, stage)
+        after = {"report_due_at__gte": now} if previous is None else {"report_due_at__gt": previous}
+        candidates = Referral.objects.filter(status__in=Referral.OWING, report_due_at__lte=cutoff, **after)
+        done += sweep(
+            candidates, lambda pk, stage=stage: services.referral_remind(referral_id=pk, stage=stage, now=now)
+        )
+        previous = cutoff
+    return done
+
+
+@shared_task(acks_late=True)
+def chase_overdue_referrals() -> int:
+    """Reports past their due date: on the lower unit's record, and a red supervision notice
+    from the unit that handed the case down, once per due date."""
+    now = timezone.now()
+    candidates = Referral.objects.filter(status__in=Referral.OWING, report_due_at__lt=now)
+    return sweep(candidates, lambda pk: services.referral_chase(referral_id=pk, now=now))
 
 
 @shared_task(

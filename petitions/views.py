@@ -62,6 +62,10 @@ from petitions.selectors import (
     queue_for_user,
     units_for_routing,
 )
+from petitions.selectors.referrals import (
+    units_above,
+    units_below,
+)
 from stations.selectors import intake_units_of
 
 QUEUE_LIMIT = 100
@@ -203,6 +207,7 @@ class Action:
     call: Callable[..., Any]  # (petition_id, actor, expected_version, cleaned data) -> result
     done: Promise
     needs_units: bool = False
+    units: str = "units_for_routing"  # the selector of the units offered (`workflow.Verb.units`)
     primary: bool = False
     include_holder: bool = False  # the units offered include the holding unit, chosen by default
 
@@ -223,6 +228,7 @@ def _page_action(verb: workflow.Verb) -> Action:
         _service(getattr(services, verb.service), *verb.inputs),
         verb.done,
         needs_units=verb.needs_units,
+        units=verb.units,
         primary=verb.primary,
     )
 
@@ -249,6 +255,18 @@ def _action_form(verb: str, petition: Petition, units: list, data=None) -> Actio
     return ACTIONS[verb].form(data, initial=initial, units=units, auto_id=f"{verb}-%s", prefix=None)
 
 
+_UNIT_CHOICES = {"units_for_routing": units_for_routing, "units_below": units_below, "units_above": units_above}
+
+
+def _units(action: Action, petition: Petition, offered: dict[str, list]) -> list:
+    """The units the action's form offers (none when it names no unit)."""
+    if not action.needs_units:
+        return []
+    if action.units not in offered:
+        offered[action.units] = list(_UNIT_CHOICES[action.units](petition))
+    return offered[action.units]
+
+
 def _allowed(user, petition: Petition) -> set[str]:
     """The case's workflow verbs, plus issuing a supervision notice (not a step of the case)."""
     allowed = allowed_actions(user, petition)
@@ -267,12 +285,12 @@ def _case_page(
 ) -> HttpResponse:
     user = request.user
     allowed = _allowed(user, petition)
-    needs_units = any(ACTIONS[verb].needs_units for verb in allowed if verb in ACTIONS)
-    units = list(units_for_routing(petition)) if needs_units else []
+    offered: dict[str, list] = {}  # the units each selector offers, read once per page
     panels = []
     for verb, action in ACTIONS.items():
         if verb not in allowed:
             continue
+        units = _units(action, petition, offered)
         form = bound[1] if bound and bound[0] == verb else _action_form(verb, petition, units)
         panels.append({"verb": verb, "action": action, "form": form, "open": bound is not None and bound[0] == verb})
     pending = None
@@ -342,8 +360,7 @@ def case_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
     if action is None:
         raise Http404
     petition = petition_get_for_user(request.user, pk)
-    units = list(units_for_routing(petition)) if action.needs_units else []
-    form = _action_form(verb, petition, units, data=request.POST)
+    form = _action_form(verb, petition, _units(action, petition, {}), data=request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -66,6 +66,7 @@ class CaseState:
 ANY_STATE = frozenset(Status)
 OPEN_TO_NOTES = ANY_STATE - {Status.CLOSED}
 HANDLING = frozenset({Status.ACCEPTED, Status.IN_PROGRESS})
+HELD = HANDLING | {Status.REGISTERED}  # with a unit that has not replied yet
 ANSWERABLE = HANDLING | {Status.UNDER_REVIEW}
 
 
@@ -87,6 +88,8 @@ class Verb:
     refused: Promise | None = None  # the refusal when the person may not (else the general one)
     primary: bool = False  # the page's main button
     needs_units: bool = False  # the page offers the units the case may be routed to
+    # Which units (a function of `petitions.selectors` or `petitions.selectors.referrals`)
+    units: str = "units_for_routing"
     api: bool = True  # has its own API path (a co-handling unit replies through `reply`)
 
     @property
@@ -135,6 +138,25 @@ VERBS: dict[str, Verb] = {
             "transfer", HANDLING, {H}, "petition_transfer", ["unit", "note"], "TransferForm", "TransferInput",
             label=_("Transfer"), phrase=pgettext_lazy("case action", "transfer"), done=_("The case is transferred."),
             summary=_("Transfer (转办)"), help=_("To another competent unit."), needs_units=True,
+        ),
+        _verb(
+            "hand-down", HELD, {H}, "petition_hand_down", ["unit", "report_due", "instructions"], "HandDownForm",
+            "HandDownInput",
+            label=_("Hand down"), phrase=pgettext_lazy("case action", "hand down"),
+            done=_("The case is handed down; the unit below reports the result by the due date."),
+            summary=_("Hand down (交办)"),
+            help=_(
+                "To a unit below yours, with instructions and the day the result is due (a working day; "
+                "15 working days when not given). A referral (交办单) records it."
+            ),
+            needs_units=True, units="units_below",
+        ),
+        _verb(
+            "refer-up", HELD, {H}, "petition_refer_up", ["unit", "reason"], "ReferUpForm", "ReferUpInput",
+            label=_("Refer up"), phrase=pgettext_lazy("case action", "refer up"),
+            done=_("The case is referred up."),
+            summary=_("Refer up (上报)"), help=_("Beyond this level's remit: to a unit above, with the reason."),
+            needs_units=True, units="units_above",
         ),
         _verb(
             "reply", ANSWERABLE, {H}, "petition_reply", ["text"], "TextForm", "ReplyInput",

@@ -48,6 +48,14 @@ def ancestor_codes(code: str) -> list[str]:
     return [pad(code[: PREFIX_LENGTH[lv]]) for lv in above]
 
 
+def chain_within_county(code: str) -> list[str]:
+    """`code` and the regions above it up to its county (or `code` alone above the county):
+    whose supervisors hear of a case's deadlines. A city or province hears of the cases it
+    handed down through their referrals, not of every deadline of its counties."""
+    top = min(LEVELS.index(level_of(code)), LEVELS.index("county"))
+    return [c for c in [*ancestor_codes(code), code] if LEVELS.index(level_of(c)) >= top]
+
+
 def parent_code(code: str) -> str | None:
     ancestors = ancestor_codes(code)
     return ancestors[-1] if ancestors else None

@@ -1,7 +1,8 @@
 """The shared cast: two counties, two townships in the first, a village or two in each,
 and staff in every role. Names follow STYLE.md §10: `clerk` works at a village desk in
 East township; `other_clerk` works in West township and must see nothing of East;
-`foreign_supervisor` supervises another county (another tenant) entirely."""
+`foreign_supervisor` supervises another county (another tenant) entirely; `city_handler`,
+`city_inspector` and `city_supervisor` work in the city above both, which hands cases down."""
 
 from __future__ import annotations
 
@@ -118,6 +119,9 @@ def world(db) -> World:
     regions = {r.name: r for r in Region.objects.all()}
     r = regions
     units = {
+        # Above the counties (five-level linkage): the city hands cases down to them.
+        "city_centre": unit_ensure(region=r["示范市"], name="示范市群众诉求中心", kind=Kind.INTAKE),
+        "city_commission": unit_ensure(region=r["示范市"], name="示范市纪委监委", kind=Kind.COMMISSION),
         "county_centre": unit_ensure(region=r["甲县"], name="甲县群众诉求中心", kind=Kind.INTAKE),
         "county_commission": unit_ensure(region=r["甲县"], name="甲县纪委监委", kind=Kind.COMMISSION),
         "civil_affairs": unit_ensure(region=r["甲县"], name="甲县民政局", kind=Kind.DEPARTMENT),
@@ -142,6 +146,12 @@ def world(db) -> World:
         "admin": ("county_centre", Role.ADMIN),
         "foreign_clerk": ("north1_desk", Role.CLERK),
         "foreign_supervisor": ("b_commission", Role.SUPERVISOR),
+        # The county commission's inspector accepts and disposes reports against officials.
+        "inspector": ("county_commission", Role.HANDLER),
+        # The city: its centre's handler and the commission's supervisor and inspector.
+        "city_handler": ("city_centre", Role.HANDLER),
+        "city_supervisor": ("city_commission", Role.SUPERVISOR),
+        "city_inspector": ("city_commission", Role.HANDLER),
     }
     users = {}
     for username, (unit_key, role) in cast.items():

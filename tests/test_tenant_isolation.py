@@ -60,6 +60,7 @@ class Objects:
     participant: object
     draft_participant: object
     item: object
+    referral: object  # the city handed a case of 甲县/东镇 down to the county centre
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,11 @@ ROUTES: dict[str, Route] = {
     "petitions:notice_answer": Route(lambda o: {"notice_id": o.notice.pk}, "supervisor"),
     # A notification is its recipient's alone.
     "petitions:notification_read": Route(lambda o: {"notification_id": o.notification.pk}, "handler"),
+    # Referrals (交办单): the city's, on a case of 甲县/东镇.
+    **{
+        name: Route(lambda o: {"pk": o.referral.pk}, "city_handler")
+        for name in ("referral-detail", "referral-report", "referral-accept", "referral-return")
+    },
     # Appraisals (民主评议): the API and the commission's pages.
     "appraisal-detail": Route(_campaign, "supervisor"),
     "evaluations:staff_detail": Route(_campaign, "supervisor"),
@@ -220,8 +226,13 @@ def objects(world: World, register, settings, tmp_path) -> Objects:
         description="窗口服务时间公示",
         deadline=today + timedelta(days=30),
     )
+    from_city = register(actor="city_handler", channel="hotline", intake_unit=world.units["city_centre"]).petition
+    referral = services.petition_hand_down(
+        petition_id=from_city.pk, actor=users["city_handler"], unit=world.units["county_centre"], instructions="请核实"
+    )
     return Objects(
         world=world,
+        referral=referral,
         region=world.region("东镇"),
         unit=world.units["east_finance"],
         petition=petition,
@@ -239,13 +250,14 @@ def objects(world: World, register, settings, tmp_path) -> Objects:
 def _fingerprint() -> dict:
     """Everything an outsider's request could change, row by row."""
     from evaluations.models import AppraisalEvent, Campaign, Commitment, Participant, Question, RectificationItem
-    from petitions.models import Notification, Petition, PetitionEvent, SupervisionNotice
+    from petitions.models import Notification, Petition, PetitionEvent, Referral, SupervisionNotice
     from stations.models import Region, Unit
 
     models = [
         Region,
         Unit,
         Petition,
+        Referral,
         PetitionEvent,
         SupervisionNotice,
         Notification,

@@ -12,11 +12,13 @@ from petitions.models.case import (
     Petition,
     PetitionEvent,
     Satisfaction,
+    Source,
     Status,
     attachment_path,
 )
 from petitions.models.reference import Category, DayType, Holiday
-from petitions.models.reports import AccusedPerson, Disposition, Recusal
+from petitions.models.referrals import Referral
+from petitions.models.reports import AccusedPerson, Disposition, PersonOutcome, Recusal
 from petitions.models.supervision import (
     DeadlineKind,
     DeadlineMiss,
@@ -42,10 +44,13 @@ __all__ = [
     "Holiday",
     "Notification",
     "NotificationRoute",
+    "PersonOutcome",
     "Petition",
     "PetitionEvent",
     "Recusal",
+    "Referral",
     "Satisfaction",
+    "Source",
     "Status",
     "SupervisionNotice",
     "attachment_path",

@@ -28,6 +28,16 @@ class Channel(models.TextChoices):
     REFERRAL = "referral", _("referred from above")
 
 
+class Source(models.TextChoices):
+    """Where a case came from, as the county counts it (来源): taken in by the county's own
+    desks, handed down by the city or the province, or passed up from below (上报)."""
+
+    OWN = "own", _("own intake")
+    CITY = "city", _("handed down by the city")
+    PROVINCE = "province", _("handed down by the province")
+    REFERRED_UP = "referred_up", _("referred up from below")
+
+
 class Status(models.TextChoices):
     """Where the case stands (办理状态)."""
 
@@ -135,6 +145,8 @@ class Petition(models.Model):
     )
     repeat_count = models.PositiveIntegerField(_("repeat petitions"), default=0)
     level_skipping = models.BooleanField(_("level-skipping"), default=False)
+    # Set by a hand-down from above the county or a refer-up (services/referrals.py).
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices, default=Source.OWN)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -296,6 +308,11 @@ class PetitionEvent(AppendOnly, models.Model):
         NOTICE_ANSWERED = "notice_answered", _("supervision notice answered")
         REVEALED = "revealed", _("reporter's identity revealed")
         DISPOSED = "disposed", _("disposition recorded")
+        HANDED_DOWN = "handed_down", _("handed down")
+        REFERRED_UP = "referred_up", _("referred up")
+        REFERRAL_REPORTED = "referral_reported", _("result reported")
+        REFERRAL_ACCEPTED = "referral_accepted", _("report accepted as done")
+        REFERRAL_RETURNED = "referral_returned", _("returned for re-handling")
 
     # event_petition_time starts with the case: no index of its own.
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="events", db_index=False)

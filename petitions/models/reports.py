@@ -65,13 +65,19 @@ class Recusal(models.Model):
 
 
 class Disposition(models.Model):
-    """A commission's disposition of a report (问题线索处置): the latest row is the current one."""
+    """A commission's disposition of a report (问题线索处置): the latest row is the current one.
+    With `outcomes`, each person the report names has their own (`PersonOutcome`); the row's
+    kind, count and sanction then sum them up (`summing_up`)."""
 
     class Kind(models.TextChoices):
+        # In order of weight: a case's kind sums its people's up as the weightiest of them.
         CLOSED_NO_CASE = "closed_no_case", _("closed (了结)")
+        TALK_REMINDER = "talk_reminder", _("reminding talk (谈话提醒)")
+        WRITTEN_INQUIRY = "written_inquiry", _("written inquiry (函询)")
         TALK_OR_INQUIRY = "talk_or_inquiry", _("talk or written inquiry (谈话函询)")
         PRELIMINARY_VERIFICATION = "preliminary_verification", _("preliminary verification (初步核实)")
         CASE_OPENED = "case_opened", _("case opened for review (立案审查)")
+        TRANSFERRED_TO_JUDICIARY = "transferred_to_judiciary", _("transferred to the judiciary (移送司法机关)")
 
     class Sanction(models.TextChoices):
         WARNING = "warning", _("warning (警告)")
@@ -80,6 +86,12 @@ class Disposition(models.Model):
         PROBATION = "probation", _("probation within the Party (留党察看)")
         EXPULSION = "expulsion", _("expulsion from the Party (开除党籍)")
         GOVERNMENT = "government", _("government sanction (政务处分)")
+
+    # A report is still being handled (正在办理) while a person's latest outcome is one of
+    # these: preliminary verification is a step, not an end. Every other outcome disposes.
+    STILL_HANDLING = frozenset({Kind.PRELIMINARY_VERIFICATION})
+    # A sanction follows a review: only these outcomes may carry one.
+    MAY_SANCTION = frozenset({Kind.CASE_OPENED, Kind.TRANSFERRED_TO_JUDICIARY})
 
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="dispositions")
     unit = models.ForeignKey(Unit, verbose_name=_("commission"), on_delete=models.PROTECT, related_name="+")
@@ -97,7 +109,15 @@ class Disposition(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
-                    kind__in=["closed_no_case", "talk_or_inquiry", "preliminary_verification", "case_opened"]
+                    kind__in=[
+                        "closed_no_case",
+                        "talk_reminder",
+                        "written_inquiry",
+                        "talk_or_inquiry",
+                        "preliminary_verification",
+                        "case_opened",
+                        "transferred_to_judiciary",
+                    ]
                 ),
                 name="disposition_kind_valid",
                 violation_error_message=_("Unknown disposition."),
@@ -112,3 +132,37 @@ class Disposition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.kind}"
+
+
+class PersonOutcome(models.Model):
+    """One accused person's outcome in a disposition (每人一个处置结果): how their part of the
+    report was disposed of, and their sanction if any. A person's latest outcome is theirs."""
+
+    disposition = models.ForeignKey(Disposition, on_delete=models.PROTECT, related_name="outcomes")
+    accused = models.ForeignKey(
+        AccusedPerson, verbose_name=_("accused person"), on_delete=models.PROTECT, related_name="outcomes"
+    )
+    outcome = models.CharField(_("disposition"), max_length=24, choices=Disposition.Kind.choices)
+    sanction = models.CharField(_("sanction"), max_length=20, choices=Disposition.Sanction.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("person's outcome")
+        verbose_name_plural = _("persons' outcomes")
+        ordering = ["disposition_id", "accused_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["disposition", "accused"],
+                name="outcome_once_per_person",
+                violation_error_message=_("Each person gets one outcome in a disposition."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sanction="") | models.Q(outcome__in=["case_opened", "transferred_to_judiciary"]),
+                name="outcome_sanction_after_review",
+                violation_error_message=_(
+                    "A sanction follows a case opened for review or a transfer to the judiciary."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.disposition_id} {self.accused_id} {self.outcome}"

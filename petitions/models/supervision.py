@@ -19,6 +19,7 @@ class DeadlineKind(models.TextChoices):
     REVIEW = "review", _("review")
     CO_HANDLING = "co_handling", _("co-handling part")
     NOTICE = "notice", _("supervision notice")
+    REFERRAL = "referral", _("report on a referral")
 
 
 class Escalation(models.Model):

@@ -63,6 +63,53 @@ class TransferInput(VersionedInput):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+class HandDownInput(VersionedInput):
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=any_unit(), help_text=_("A unit in a region below yours that covers the case's village (id).")
+    )
+    report_due = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The working day by which the result is reported; 15 working days when not given."),
+    )
+    instructions = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class ReferUpInput(VersionedInput):
+    unit = serializers.PrimaryKeyRelatedField(queryset=any_unit(), help_text=_("A unit above yours (id)."))
+    reason = serializers.CharField(max_length=2000, help_text=_("Why the case is beyond this level's remit."))
+
+
+class ReferralVersionedInput(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_(
+            "The referral's version as you last saw it. If someone decided on it since, nothing is done and "
+            "the answer is 409 with code stale_version."
+        ),
+    )
+
+
+class ReferralReportInput(ReferralVersionedInput):
+    text = serializers.CharField(max_length=5000, help_text=_("The result, as reported to the unit above (报结)."))
+
+
+class ReferralAcceptInput(ReferralVersionedInput):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class ReferralReturnInput(ReferralVersionedInput):
+    reason = serializers.CharField(max_length=4000, help_text=_("Why the report is returned for re-handling."))
+    report_due = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("The working day the new report is due; 15 working days when not given."),
+    )
+
+
 class ReturnInput(VersionedInput):
     reason = serializers.CharField(max_length=2000, help_text=_("Why the case is not for this unit."))
 
@@ -125,8 +172,34 @@ class RevealInput(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, help_text=_("Why you need to see who made the report."))
 
 
+class PersonOutcomeInput(serializers.Serializer):
+    """One accused person's outcome (每人一个处置结果)."""
+
+    accused = serializers.IntegerField(help_text=_("The accused person's id, as the case lists them."))
+    outcome = serializers.ChoiceField(choices=Disposition.Kind.choices)
+    sanction = serializers.ChoiceField(
+        choices=Disposition.Sanction.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("After a case opened for review or a transfer to the judiciary only."),
+    )
+
+
 class DisposeInput(VersionedInput):
-    kind = serializers.ChoiceField(choices=Disposition.Kind.choices)
+    kind = serializers.ChoiceField(
+        choices=Disposition.Kind.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("The case's disposition; with people, the weightiest of theirs when not given."),
+    )
+    people = PersonOutcomeInput(
+        many=True,
+        required=False,
+        default=list,
+        help_text=_("Each accused person's own outcome and sanction; the case's count and kind follow from them."),
+    )
     sanctioned_count = serializers.IntegerField(min_value=0, max_value=999, required=False, default=0)
     sanction_kind = serializers.ChoiceField(
         choices=Disposition.Sanction.choices, required=False, allow_blank=True, default=""

@@ -8,7 +8,8 @@
 - `reminders`: reminders before a deadline, chasing late co-handling units
 - `notices`: supervision notices
 - `notify`: notifications and their delivery
-- `confidential`: reveals and dispositions of reports against officials
+- `confidential`: reveals and dispositions of reports against officials (one outcome per person)
+- `referrals`: five-level linkage: hand down, refer up, report, accept, return; chasing a late report
 - `_common`: the steps every verb shares (event, row lock, permission, save)
 
 The holiday calendar's sync lives in `petitions.calendar` (re-exported here).
@@ -53,6 +54,16 @@ from petitions.services.handling import (
 )
 from petitions.services.notices import _notice_url, notice_answer, notice_issue, notice_mark_unanswered, notice_open
 from petitions.services.notify import notification_deliver, notification_mark_read, notify
+from petitions.services.referrals import (
+    petition_hand_down,
+    petition_refer_up,
+    referral_accept,
+    referral_chase,
+    referral_remind,
+    referral_report,
+    referral_return,
+    report_due_at,
+)
 from petitions.services.registration import (
     ALLOWED_ATTACHMENT_TYPES,
     MAX_ATTACHMENTS,
@@ -101,8 +112,10 @@ __all__ = [
     "petition_close_unrated",
     "petition_dispose",
     "petition_escalate",
+    "petition_hand_down",
     "petition_note",
     "petition_rate",
+    "petition_refer_up",
     "petition_refuse_extension",
     "petition_register",
     "petition_reject",
@@ -118,5 +131,11 @@ __all__ = [
     "plan_escalation",
     "query_code_hash",
     "query_code_matches",
+    "referral_accept",
+    "referral_chase",
+    "referral_remind",
+    "referral_report",
+    "referral_return",
     "remind_cutoff",
+    "report_due_at",
 ]

@@ -103,6 +103,14 @@ def _close(petition: Petition, actor: User | None, now, note: str = "") -> None:
     _event(petition, Verb.CLOSED, actor, public=True, note=note, data={"satisfaction": petition.satisfaction})
 
 
+def _move_lead(petition: Petition, unit: Unit, now, due_at) -> None:
+    """The unit becomes the case's lead unit (主办) and holder; the former lead's part ends."""
+    Assignment.objects.filter(petition=petition, role=Assignment.Role.LEAD, active=True).update(active=False)
+    Assignment.objects.filter(petition=petition, unit=unit, active=True).update(active=False)
+    Assignment.objects.create(petition=petition, unit=unit, role=Assignment.Role.LEAD, due_at=due_at, created_at=now)
+    petition.holder_unit = unit
+
+
 def _record_miss(unit: Unit, petition: Petition, kind: str, due_at, now) -> bool:
     """Put a missed deadline on the unit's record, once (the constraint makes a re-run a no-op)."""
     _miss, created = DeadlineMiss.objects.get_or_create(

@@ -29,8 +29,7 @@ from petitions.models import (
     Status,
     SupervisionNotice,
 )
-from petitions.services._common import _event, _locked, _record_miss, _save
-from petitions.services.handling import _move_lead
+from petitions.services._common import _event, _locked, _move_lead, _record_miss, _save
 from petitions.services.notices import _notice_url
 from petitions.services.notify import NOTIFICATION_COLUMNS, notification_rows, notify, queue_task
 from petitions.services.sweep_cache import EscalationCache

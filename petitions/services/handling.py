@@ -22,7 +22,7 @@ from petitions.recusal import unit_recused
 from petitions.selectors import (
     allowed_actions,
 )
-from petitions.services._common import _acting_unit, _close, _event, _locked, _require, _require_text, _save
+from petitions.services._common import _acting_unit, _close, _event, _locked, _move_lead, _require, _require_text, _save
 from stations import codes
 from stations.models import Unit, User
 from stations.selectors import scope_for
@@ -102,13 +102,6 @@ def _check_target(actor: User, petition: Petition, unit: Unit | None, field: str
     if petition.category.confidential and unit_recused(unit, petition.accused.all()):
         raise ValidationError({field: _("This unit must stand aside: the report names its staff or leadership.")})
     return unit
-
-
-def _move_lead(petition: Petition, unit: Unit, now, due_at) -> None:
-    Assignment.objects.filter(petition=petition, role=Assignment.Role.LEAD, active=True).update(active=False)
-    Assignment.objects.filter(petition=petition, unit=unit, active=True).update(active=False)
-    Assignment.objects.create(petition=petition, unit=unit, role=Assignment.Role.LEAD, due_at=due_at, created_at=now)
-    petition.holder_unit = unit
 
 
 @transaction.atomic

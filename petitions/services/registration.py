@@ -32,7 +32,7 @@ from petitions.models import (
     Recusal,
     Status,
 )
-from petitions.recusal import competent_commission, recused_units
+from petitions.recusal import competent_commission, recused_units, unit_recused
 from petitions.services._common import _acting_unit, _event, _locked, _require, _save
 from petitions.tracking import (
     QUERY_CODE_LENGTH,
@@ -205,6 +205,14 @@ def _accused_people(accused: Sequence[dict], region: Region) -> list[AccusedPers
     return people
 
 
+def _commission_above_county(intake_unit: Unit | None, accused: Sequence[AccusedPerson]) -> Unit | None:
+    """The commission of a city or province whose desk took a report in, if it need not stand aside."""
+    if intake_unit is None or intake_unit.region.level not in (Region.Level.PROVINCE, Region.Level.CITY):
+        return None
+    commission = Unit.objects.filter(region=intake_unit.region, kind=Unit.Kind.COMMISSION, is_active=True).first()
+    return None if commission is None or unit_recused(commission, accused) else commission
+
+
 def _find_repeat(petition: Petition) -> Petition | None:
     """An earlier case by the same person (phone or ID number) about the same village and
     category, still open or closed within a year, through any channel at any level.
@@ -287,7 +295,9 @@ def petition_register(
     )
     accused_people = _accused_people(accused, region)
     if category.confidential:
-        holder = competent_commission(region, accused_people)
+        # Taken in above the county (12388, a letter to the city): the commission of that
+        # level holds it and hands it down (交办, services/referrals.py), unless it must stand aside.
+        holder = _commission_above_county(intake_unit, accused_people) or competent_commission(region, accused_people)
         if holder is None:
             raise ValidationError({"category": _("No commission can take this report yet.")})
     elif intake_unit is not None and intake_unit.region.level != Region.Level.VILLAGE:

@@ -17,8 +17,7 @@ from petitions.models import (
     Satisfaction,
     Status,
 )
-from petitions.services._common import _close, _event, _locked, _require, _require_text, _save
-from petitions.services.handling import _move_lead
+from petitions.services._common import _close, _event, _locked, _move_lead, _require, _require_text, _save
 from petitions.services.notify import notify
 from stations.models import User
 from stations.selectors import intake_unit_above

@@ -188,7 +188,7 @@ class EscalationCache(Recipients):
         region_codes = {unit.region.code for unit in regions_of}
         region_codes -= {key[1] for key in self.recipients if key[0] == supervisors}
         if region_codes:
-            over = {code: [*codes.ancestor_codes(code), code] for code in region_codes}
+            over = {code: codes.chain_within_county(code) for code in region_codes}
             by_code: dict[str, set[int]] = {}
             memberships = Membership.objects.filter(
                 role=role.SUPERVISOR,

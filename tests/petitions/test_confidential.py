@@ -211,8 +211,9 @@ def test_only_the_holding_commission_records_a_disposition(world, report):
 def test_only_commission_staff_and_the_desk_see_the_case(world, report):
     case = report().petition
     seeing = {name for name, user in world.users.items() if petitions_visible_to(user).filter(pk=case.pk).exists()}
-    # The county commission's handler sees the cases its unit holds, its supervisor the county's.
-    assert seeing == {"clerk", "village_handler", "twp_officer", "supervisor", "root"}
+    # The county commission's handler sees the cases its unit holds, its supervisor the county's,
+    # the city commission's supervisor the city's (a commission above covers it).
+    assert seeing == {"clerk", "village_handler", "twp_officer", "supervisor", "city_supervisor", "root"}
 
 
 # --- Roles × surfaces: nobody sees who in any surface without a recorded reveal ------------

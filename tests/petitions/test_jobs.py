@@ -92,7 +92,8 @@ def test_an_unaccepted_case_climbs_to_the_county_then_becomes_a_red_notice(world
     assert list(Escalation.objects.filter(petition=case).values_list("level", flat=True)) == ["county", "commission"]
     assert PetitionEvent.objects.filter(petition=case, verb="escalated").count() == 2
     assert DeadlineMiss.objects.filter(petition=case, unit=units["county_centre"]).count() == 1
-    assert in_app("red_notice", petition=case).get().user == supervisor
+    # The county commission's staff hear of it: its supervisor and its inspector.
+    assert {n.user for n in in_app("red_notice", petition=case)} == {supervisor, world.users["inspector"]}
 
 
 def test_an_overdue_case_at_a_village_station_goes_to_its_township_centre(world, register):

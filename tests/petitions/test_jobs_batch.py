@@ -32,6 +32,9 @@ def mixed(world, register, categories):
     """Overdue cases at every level the sweep meets, returned as ids, with the `now` that
     finds them all overdue."""
     units, handler, root = world.units, world.users["handler"], world.users["root"]
+    # No city commission in this county's story: past the county commission nobody takes a
+    # report, so one that names its staff becomes a red notice (the city's part: test_referrals).
+    Unit.objects.filter(pk=units["city_commission"].pk).update(is_active=False)
     east_commission = unit_ensure(region=world.region("东镇"), name="东镇纪委", kind=Unit.Kind.COMMISSION)
     officer = UserFactory(username="twp_officer")
     membership_grant(user=officer, unit=east_commission, role=Membership.Role.HANDLER)

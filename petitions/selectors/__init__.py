@@ -460,7 +460,7 @@ def notification_recipients(audience: str, *, petition: Petition, unit: Unit | N
         users = users.filter(
             memberships__role=Role.SUPERVISOR,
             memberships__unit__is_active=True,
-            memberships__unit__region__code__in=[*codes.ancestor_codes(code), code],
+            memberships__unit__region__code__in=codes.chain_within_county(code),
         )
     elif audience == "intake_desk":
         if petition.intake_unit_id is None:
