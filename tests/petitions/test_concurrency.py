@@ -108,3 +108,31 @@ def test_two_transfers_of_one_case_at_once_the_loser_gets_409_in_chinese(world, 
         assert case.version == 3
         moves = PetitionEvent.objects.filter(petition=case, verb=PetitionEvent.Verb.TRANSFERRED)
         assert moves.count() == 1 and moves.get().to_unit_id == case.holder_unit_id
+
+
+def test_two_people_deciding_one_referral_at_once_one_wins_and_the_other_gets_409(world, register):
+    from petitions.models import Referral
+    from stations.models import Membership
+    from stations.services import membership_grant
+    from tests.factories import UserFactory
+
+    units, city = world.units, world.users["city_handler"]
+    county = UserFactory(username="county_handler")
+    membership_grant(user=county, unit=units["county_centre"], role=Membership.Role.HANDLER)
+    colleague = UserFactory(username="city_colleague")
+    membership_grant(user=colleague, unit=units["city_centre"], role=Membership.Role.HANDLER)
+    case = register(actor="city_handler", channel="hotline", intake_unit=units["city_centre"]).petition
+    referral = services.petition_hand_down(petition_id=case.pk, actor=city, unit=units["county_centre"])
+    services.referral_report(referral_id=referral.pk, actor=county, text="已办结")
+    results = race(
+        lambda: services.referral_accept(referral_id=referral.pk, actor=city),
+        lambda: services.referral_return(referral_id=referral.pk, actor=colleague, reason="证据不足"),
+    )
+    winners = [r for r in results if isinstance(r, Referral)]
+    losers = [r for r in results if isinstance(r, InvalidState)]
+    assert len(winners) == 1 and len(losers) == 1, results
+    assert losers[0].message
+    referral.refresh_from_db()
+    assert referral.status == winners[0].status
+    decisions = PetitionEvent.objects.filter(petition=case, verb__in=["referral_accepted", "referral_returned"])
+    assert decisions.count() == 1
