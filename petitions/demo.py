@@ -146,7 +146,99 @@ def load_demo_cases() -> int:
         if outcome == "closed":
             services.petition_rate(petition_id=case, actor=None, satisfaction="satisfied")
     made += _load_demo_report(villages[0], categories["discipline"], clerk)
+    made += _load_demo_linkage(villages, categories)
     return made
+
+
+def _load_demo_linkage(villages: list[Region], categories: dict[str, Category]) -> int:
+    """Five-level linkage at work: a call to the city's hotline handed down city → county →
+    township, reported back level by level (the city's decision still to come); and a 12388
+    report to the city handed down to the county commission, each accused person disposed of
+    in turn, reported to the city."""
+
+    from django.utils import timezone
+
+    from petitions.deadlines import deadline_add
+    from petitions.models import DayType
+
+    names = ["city_handler", "city_inspector", "county_handler", "county_inspector", "t100_handler"]
+    users = {u.username: u for u in User.objects.filter(username__in=names)}
+    units = {
+        u.name: u
+        for u in Unit.objects.filter(name__in=["市群众诉求中心", "县群众诉求中心", "县纪委监委", "洛党镇群众诉求中心"])
+    }
+    if len(users) < len(names) or len(units) < 4:
+        return 0  # a demo loaded before the city had staff
+    due = deadline_add(timezone.now(), 10, DayType.WORKING).date()
+    city, county, township = users["city_handler"], users["county_handler"], users["t100_handler"]
+    case = services.petition_register(
+        actor=city,
+        intake_unit=units["市群众诉求中心"],
+        channel="hotline",
+        category=categories["infrastructure"],
+        region=villages[8],
+        title="饮水工程停水一个月",
+        content="村里的人饮工程水管破裂，停水已一个月，村民到两公里外挑水。",
+        complainant_name="罗红英",
+        complainant_phone="13988001010",
+    ).petition
+    services.petition_hand_down(
+        petition_id=case.pk,
+        actor=city,
+        unit=units["县群众诉求中心"],
+        report_due=due,
+        instructions="请县里督促乡镇尽快恢复供水，十个工作日内报结。",
+    )
+    services.petition_accept(petition_id=case.pk, actor=county)
+    services.petition_hand_down(
+        petition_id=case.pk,
+        actor=county,
+        unit=units["洛党镇群众诉求中心"],
+        report_due=deadline_add(timezone.now(), 7, DayType.WORKING).date(),
+        instructions="请镇里组织抢修，七个工作日内报结。",
+    )
+    services.petition_reply(petition_id=case.pk, actor=township, text="水管已抢修，3日起恢复供水。")
+    upper, lower = case.referrals.order_by("created_at", "id")
+    services.referral_report(referral_id=lower.pk, actor=township, text="已抢修管道并恢复供水，群众表示认可。")
+    services.referral_accept(referral_id=lower.pk, actor=county, note="经电话回访属实。")
+    services.referral_report(referral_id=upper.pk, actor=county, text="洛党镇已恢复供水，县里电话回访属实。")
+
+    inspector = users["city_inspector"]
+    report = services.petition_register(
+        actor=city,
+        intake_unit=units["市群众诉求中心"],
+        channel="hotline",
+        category=categories["discipline"],
+        region=villages[9],
+        title="村干部虚报冒领危房改造补助",
+        content="村委会主任和文书给不符合条件的亲属申报危房改造补助。",
+        complainant_name="李某",
+        complainant_phone="13988001011",
+        accused=[{"name": "王某", "post": "村委会主任"}, {"name": "陈某", "post": "村文书"}],
+    ).petition
+    services.petition_hand_down(
+        petition_id=report.pk,
+        actor=inspector,
+        unit=units["县纪委监委"],
+        report_due=due,
+        instructions="市纪委转交办，请依规处置并报结。",
+    )
+    officer = users["county_inspector"]
+    services.petition_accept(petition_id=report.pk, actor=officer)
+    wang, chen = report.accused.order_by("id")
+    services.petition_dispose(
+        petition_id=report.pk,
+        actor=officer,
+        people=[
+            {"accused": wang.pk, "outcome": "case_opened", "sanction": "serious_warning"},
+            {"accused": chen.pk, "outcome": "talk_reminder"},
+        ],
+        note="王某立案审查并给予严重警告处分；陈某谈话提醒。",
+    )
+    services.referral_report(
+        referral_id=report.referrals.get().pk, actor=officer, text="经查属实：王某给予严重警告处分，陈某谈话提醒。"
+    )
+    return 2
 
 
 def _load_demo_report(village: Region, category: Category, clerk: User) -> int:
