@@ -14,7 +14,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, pagination, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from config.api import Pagination, StrictPageSize
@@ -42,7 +41,7 @@ from petitions.serializers import (
     RevealInput,
     registration_answer,
 )
-from petitions.serializers.referrals import ReferralSerializer
+from petitions.serializers.referrals import ReferralQuery, ReferralSerializer
 from petitions.services import (
     petition_attach,
     petition_register,
@@ -449,11 +448,7 @@ def _referral_verb(summary, request_serializer, description):
             "cases in the regions you supervise; owing reports due soonest first. overdue=true: reports "
             "owed past their due date."
         ),
-        parameters=[
-            OpenApiParameter("direction", OpenApiTypes.STR, enum=["sent", "received"]),
-            OpenApiParameter("status", OpenApiTypes.STR, enum=[s.value for s in Referral.Status]),
-            OpenApiParameter("overdue", OpenApiTypes.BOOL),
-        ],
+        parameters=[ReferralQuery],
         tags=["referrals"],
     ),
     retrieve=extend_schema(
@@ -470,15 +465,9 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Referral.objects.none()
-        params = self.request.query_params
-        direction, state = params.get("direction", ""), params.get("status", "")
-        if direction not in ("", "sent", "received"):
-            raise ValidationError({"direction": [_("Choose sent or received.")]})
-        if state and state not in Referral.Status.values:
-            raise ValidationError({"status": [_("Unknown referral status.")]})
-        return referral_list_for_user(
-            self.request.user, direction=direction, status=state, overdue=params.get("overdue") in ("true", "1")
-        )
+        query = ReferralQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return referral_list_for_user(self.request.user, **query.validated_data)
 
     def get_object(self):
         return referral_get_for_user(self.request.user, self.kwargs["pk"])

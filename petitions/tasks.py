@@ -19,6 +19,8 @@ from petitions import services
 from petitions.models import (
     OPEN_STATUSES,
     Category,
+    DeadlineKind,
+    DeadlineMiss,
     Escalation,
     ExtensionRequest,
     Petition,
@@ -147,7 +149,14 @@ def chase_overdue_referrals() -> int:
     """Reports past their due date: on the lower unit's record, and a red supervision notice
     from the unit that handed the case down, once per due date."""
     now = timezone.now()
-    candidates = Referral.objects.filter(status__in=Referral.OWING, report_due_at__lt=now)
+    chased = DeadlineMiss.objects.filter(
+        unit_id=OuterRef("to_unit_id"),
+        petition_id=OuterRef("petition_id"),
+        kind=DeadlineKind.REFERRAL,
+        due_at=OuterRef("report_due_at"),
+    )
+    # Those already chased for this due date are left out: the candidates do not grow with them.
+    candidates = Referral.objects.filter(status__in=Referral.OWING, report_due_at__lt=now).exclude(Exists(chased))
     return sweep(candidates, lambda pk: services.referral_chase(referral_id=pk, now=now))
 
 

@@ -156,6 +156,10 @@ def seeded(world: World, register, settings, tmp_path, _fast_limits, _keep_the_t
     )
     replied = services.petition_reply(petition_id=accepted.pk, actor=users["handler"], text="已修复。")
     foreign = register(actor="foreign_clerk", region=world.region("北一村"), title="乙县的案件").petition
+    from_city = register(actor="city_handler", channel="hotline", intake_unit=world.units["city_centre"]).petition
+    referral = services.petition_hand_down(
+        petition_id=from_city.pk, actor=users["city_handler"], unit=world.units["east_centre"], instructions="请核实"
+    )
     notice = services.notice_issue(petition_id=assigned.pk, actor=users["supervisor"], text="请按期办结。", days=5)
     today = timezone.localdate()
     campaign = appraisals.campaign_create(
@@ -170,6 +174,7 @@ def seeded(world: World, register, settings, tmp_path, _fast_limits, _keep_the_t
         "petition": [fresh.pk, replied.pk, assigned.pk, foreign.pk],
         "attachment": [fresh.attachments.get().pk],
         "notice": [notice.pk],
+        "referral": [referral.pk],
         "appraisal": [campaign.pk],
         "region": [r.pk for r in world.regions.values()],
         "unit": [u.pk for u in world.units.values()],
@@ -183,6 +188,7 @@ def _real_ids(path: str, seeded: dict[str, list]) -> dict[str, list]:
     kinds = {
         "petitions": "petition",
         "supervision-notices": "notice",
+        "referrals": "referral",
         "appraisals": "appraisal",
         "regions": "region",
         "units": "unit",

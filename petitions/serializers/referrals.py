@@ -46,3 +46,15 @@ class ReferralSerializer(serializers.ModelSerializer):
             "version",
         ]
         read_only_fields = fields
+
+
+class ReferralQuery(serializers.Serializer):
+    """The referral list's query: which direction, which status, only the overdue."""
+
+    direction = serializers.ChoiceField(
+        choices=[("sent", _("sent")), ("received", _("received"))],
+        required=False,
+        help_text=_("sent: handed down by your units; received: handed down to them; both when not given."),
+    )
+    status = serializers.ChoiceField(choices=Referral.Status.choices, required=False)
+    overdue = serializers.BooleanField(required=False, default=False, help_text=_("Reports owed past their due date."))
