@@ -38,6 +38,8 @@ def units_below(petition: Petition) -> list[Unit]:
     holder = petition.holder_unit
     regions = [*codes.ancestor_codes(petition.region_code), petition.region_code]
     units = Unit.objects.filter(region__code__in=regions, is_active=True).select_related("region")
+    if petition.category.confidential:  # a report against officials goes to a commission
+        units = units.filter(kind=Unit.Kind.COMMISSION)
     found = [unit for unit in units if unit_is_below(unit, holder, petition)]
     return sorted(found, key=lambda unit: (unit.region.code, unit.kind, unit.name))
 
