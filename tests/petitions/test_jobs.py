@@ -11,7 +11,7 @@ import time_machine
 from django.core import mail
 
 from petitions import services, tasks
-from petitions.deadlines import CHINA, deadline_add
+from petitions.deadlines import deadline_add
 from petitions.models import (
     Assignment,
     DeadlineMiss,
@@ -22,16 +22,9 @@ from petitions.models import (
     Status,
     SupervisionNotice,
 )
+from tests.clock import at, end_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_routes")]
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=CHINA)
-
-
-def end_of(year, month, day) -> datetime:
-    return datetime(year, month, day, 23, 59, 59, 999999, tzinfo=CHINA)
 
 
 @pytest.fixture(autouse=True)

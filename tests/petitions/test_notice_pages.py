@@ -13,6 +13,7 @@ import time_machine
 from petitions import services
 from petitions.deadlines import CHINA
 from petitions.models import Notification, PetitionEvent, SupervisionNotice
+from tests.clock import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_routes")]
 
@@ -20,10 +21,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_route
 @pytest.fixture(autouse=True)
 def calendar_2026(db):
     services.holidays_sync(years=[2026])
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=CHINA)
 
 
 def as_user(client, user):

@@ -12,6 +12,7 @@ import time_machine
 from petitions import services, tasks
 from petitions.deadlines import CHINA
 from petitions.models import DeadlineMiss, Notification, PetitionEvent, SupervisionNotice
+from tests.clock import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_routes")]
 URL = "/api/v1/supervision-notices/"
@@ -20,10 +21,6 @@ URL = "/api/v1/supervision-notices/"
 @pytest.fixture(autouse=True)
 def calendar_2026(db):
     services.holidays_sync(years=[2026])
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=CHINA)
 
 
 def test_a_supervisor_issues_a_notice_the_unit_opens_and_answers_it(world, register, api):

@@ -27,17 +27,10 @@ from petitions.models import (
 )
 from stations.models import Membership
 from stations.services import membership_grant
+from tests.clock import at, end_of
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("notification_routes")]
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=CHINA)
-
-
-def end_of(year, month, day) -> datetime:
-    return datetime(year, month, day, 23, 59, 59, 999999, tzinfo=CHINA)
 
 
 def working_day(days: int = 10) -> date:
