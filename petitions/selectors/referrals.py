@@ -63,10 +63,15 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
     return referrals.filter(mine, petition__in=petitions_visible_to(user).values("pk"))
 
 
-def referral_list_for_user(user: User, *, direction: str = "", status: str = "", overdue: bool = False):
-    """The user's referrals, sent (`direction="sent"`) or received, owing ones due soonest first."""
+def referral_list_for_user(
+    user: User, *, direction: str = "", status: str = "", overdue: bool = False, petition: int | None = None
+):
+    """The user's referrals, sent (`direction="sent"`) or received, or those of one case,
+    owing ones due soonest first."""
     scope = scope_for(user)
     referrals = referrals_visible_to(user)
+    if petition is not None:
+        referrals = referrals.filter(petition_id=petition)
     units = [unit for unit, roles in scope.unit_roles.items() if roles - {Role.OBSERVER}]
     if direction == "sent":
         referrals = referrals.filter(from_unit_id__in=units)

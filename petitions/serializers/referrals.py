@@ -58,3 +58,4 @@ class ReferralQuery(serializers.Serializer):
     )
     status = serializers.ChoiceField(choices=Referral.Status.choices, required=False)
     overdue = serializers.BooleanField(required=False, default=False, help_text=_("Reports owed past their due date."))
+    petition = serializers.IntegerField(required=False, min_value=1, help_text=_("The referrals of one case (its id)."))

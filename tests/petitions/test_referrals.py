@@ -111,6 +111,10 @@ def test_the_city_hands_down_the_county_reports_is_returned_reports_again_and_is
     assert [row["id"] for row in api.get("/api/v1/referrals/", {"direction": "sent"}).json()["results"]] == [
         referral.pk
     ]
+    assert [row["id"] for row in api.get("/api/v1/referrals/", {"petition": case.pk}).json()["results"]] == [
+        referral.pk
+    ]
+    assert api.get("/api/v1/referrals/", {"petition": case.pk + 1}).json()["results"] == []
 
     services.petition_accept(petition_id=case.pk, actor=county_handler)
     services.petition_reply(petition_id=case.pk, actor=county_handler, text="已修复村道。")
