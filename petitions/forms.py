@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from petitions.models import Category, Channel, Disposition, Satisfaction
+from petitions.models import AccusedPerson, Category, Channel, Disposition, Referral, Satisfaction
 from petitions.services import MAX_ATTACHMENTS
 from stations import codes
 from stations.models import Region, Unit
@@ -183,6 +183,8 @@ class ActionForm(forms.Form):
     """Every action carries the version of the case the person saw."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
+    # A form with a row per person the report names: the page passes the case's `accused=`.
+    needs_accused = False
 
     def __init__(self, *args, units: Iterable[Unit] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -279,9 +281,21 @@ class RateForm(ActionForm):
 
 
 class DisposeForm(ActionForm):
-    """The commission's disposition of a report (处置方式), with the people sanctioned."""
+    """The commission's disposition of a report (处置方式): each person the report names with
+    their own outcome and sanction (a row each, left empty for someone not disposed of now),
+    or the case as a whole (kind, people sanctioned, sanction)."""
 
-    kind = forms.ChoiceField(label=_("disposition"), choices=Disposition.Kind.choices, widget=forms.RadioSelect)
+    needs_accused = True
+
+    kind = forms.ChoiceField(
+        label=_("disposition"),
+        choices=Disposition.Kind.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_(
+            "The case's disposition; with each person's outcome above, the weightiest of theirs if left empty."
+        ),
+    )
     sanctioned_count = forms.IntegerField(
         label=_("people sanctioned"), min_value=0, max_value=999, initial=0, required=False
     )
@@ -290,8 +304,90 @@ class DisposeForm(ActionForm):
     )
     note = forms.CharField(label=_("note"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args, units: Iterable[Unit] = (), accused: Iterable[AccusedPerson] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        # (the person's id, their outcome field, their sanction field), in the order listed.
+        self.rows: list[tuple[int, str, str]] = []
+        for n, person in enumerate(accused, 1):
+            # Names stay "confidential" until a recorded reveal: the row says who by number and post.
+            who = _("Person %(n)d") % {"n": n} + (f" · {person.post}" if person.post else "")
+            outcome, sanction = f"person-{person.pk}-outcome", f"person-{person.pk}-sanction"
+            self.fields[outcome] = forms.ChoiceField(
+                label=_("%(person)s: disposition") % {"person": who},
+                choices=[("", "—"), *Disposition.Kind.choices],
+                required=False,
+            )
+            self.fields[sanction] = forms.ChoiceField(
+                label=_("%(person)s: sanction") % {"person": who},
+                choices=[("", "—"), *Disposition.Sanction.choices],
+                required=False,
+            )
+            self.rows.append((person.pk, outcome, sanction))
+        people = [name for _pk, *names in self.rows for name in names]
+        self.order_fields(["version", *people, "kind", "sanctioned_count", "sanction_kind", "note"])
+
     def clean_sanctioned_count(self) -> int:
         return self.cleaned_data.get("sanctioned_count") or 0
+
+    def clean(self):
+        cleaned = super().clean()
+        people = []
+        for pk, outcome_field, sanction_field in self.rows:
+            outcome, sanction = cleaned.get(outcome_field) or "", cleaned.get(sanction_field) or ""
+            if sanction and not outcome:
+                self.add_error(outcome_field, _("Choose this person's disposition, or clear their sanction."))
+            elif sanction and outcome not in Disposition.MAY_SANCTION:
+                # The service refuses it too; here the error lands on the person's own row.
+                self.add_error(
+                    sanction_field, _("A sanction follows a case opened for review or a transfer to the judiciary.")
+                )
+            elif outcome:
+                people.append({"accused": pk, "outcome": outcome, "sanction": sanction})
+        cleaned["people"] = people
+        return cleaned
+
+
+# --- Referrals (交办单) -------------------------------------------------------------------------
+
+
+class ReferralForm(forms.Form):
+    """Every decision on a referral carries the version of the referral the person saw."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReferralReportForm(ReferralForm):
+    """The unit below reports the result (报结)."""
+
+    text = forms.CharField(label=_("report"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReferralAcceptForm(ReferralForm):
+    """The unit above accepts the report as done (认定办结)."""
+
+    note = forms.CharField(label=_("note"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReferralReturnForm(ReferralForm):
+    """The unit above returns the report for re-handling (退回重办), with the reason and a new due date."""
+
+    reason = forms.CharField(label=_("reason"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    report_due = forms.DateField(
+        label=_("report due"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("A working day; 15 working days from today when left empty."),
+    )
+
+
+class ReferralFilterForm(forms.Form):
+    """The referral list's filters: sent or received, the status, overdue only."""
+
+    direction = forms.ChoiceField(
+        choices=[("", ""), ("received", "received"), ("sent", "sent")], required=False, widget=forms.HiddenInput
+    )
+    status = forms.ChoiceField(label=_("status"), choices=[("", _("any")), *Referral.Status.choices], required=False)
+    overdue = forms.BooleanField(label=_("overdue only"), required=False)
 
 
 # --- Supervision notices (督办单) ---------------------------------------------------------------

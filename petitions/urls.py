@@ -1,4 +1,4 @@
-"""Staff pages for cases (intake, queue, list, case page), supervision notices and
+"""Staff pages for cases (intake, queue, list, case page), referrals, supervision notices and
 notifications, under /staff/."""
 
 from django.urls import path
@@ -15,6 +15,8 @@ urlpatterns = [
     path("cases/<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment"),
     path("cases/<int:pk>/reveal/", views.case_reveal, name="reveal"),
     path("cases/<int:pk>/<slug:verb>/", views.case_action, name="action"),
+    path("referrals/", views.referral_list, name="referrals"),
+    path("referrals/<int:pk>/<slug:verb>/", views.referral_action, name="referral_action"),
     path("notices/", views.notice_list, name="notices"),
     path("notices/overdue/", views.notice_overdue, name="notices_overdue"),
     path("notices/<int:notice_id>/", views.notice_detail, name="notice"),

@@ -1,5 +1,6 @@
 """Staff pages for cases: walk-in intake and its receipt, my queue, the case list, the case
-page and its actions. Each view parses, scopes, calls one service and renders."""
+page and its actions, referrals (交办单) and their lists, supervision notices, notifications.
+Each view parses, scopes, calls one service and renders."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,11 +31,16 @@ from petitions.forms import (
     IntakeForm,
     NoticeAnswerForm,
     NoticeIssueForm,
+    ReferralAcceptForm,
+    ReferralFilterForm,
+    ReferralForm,
+    ReferralReportForm,
+    ReferralReturnForm,
     add_service_errors,
     intake_villages,
 )
 from petitions.masking import mask_id_number, mask_phone
-from petitions.models import ExtensionRequest, Petition
+from petitions.models import ExtensionRequest, PersonOutcome, Petition, Referral
 from petitions.rendering import (
     CASE_ROWS,
     CachedCheckboxSelectMultiple,
@@ -63,6 +70,10 @@ from petitions.selectors import (
     units_for_routing,
 )
 from petitions.selectors.referrals import (
+    referral_allowed,
+    referral_get_for_user,
+    referral_list_for_user,
+    referrals_visible_to,
     units_above,
     units_below,
 )
@@ -252,7 +263,9 @@ def _action_form(verb: str, petition: Petition, units: list, data=None) -> Actio
         initial["unit"] = petition.holder_unit_id
     else:
         units = [unit for unit in units if unit.pk != petition.holder_unit_id]
-    return ACTIONS[verb].form(data, initial=initial, units=units, auto_id=f"{verb}-%s", prefix=None)
+    form = ACTIONS[verb].form
+    extra = {"accused": list(petition.accused.all())} if form.needs_accused else {}
+    return form(data, initial=initial, units=units, auto_id=f"{verb}-%s", prefix=None, **extra)
 
 
 _UNIT_CHOICES = {"units_for_routing": units_for_routing, "units_below": units_below, "units_above": units_above}
@@ -275,6 +288,23 @@ def _allowed(user, petition: Petition) -> set[str]:
     return allowed
 
 
+def _latest_outcomes(petition: Petition, accused: list[dict]) -> list[dict]:
+    """Each person the report names with their latest outcome (`PersonOutcome`), labelled as
+    the viewer may see them (`confidential_identities`: by number and post, never by name)."""
+    latest = {
+        outcome.accused_id: outcome
+        for outcome in PersonOutcome.objects.filter(disposition__petition=petition)
+        .select_related("disposition")
+        .order_by("disposition__created_at", "disposition_id")
+    }
+    # `accused` is in the accused's own order (by id), as `confidential_identities` lists them.
+    people = zip(petition.accused.values_list("pk", flat=True), accused, strict=False)
+    return [
+        {"n": n, "who": _("Person %(n)d") % {"n": n}, "post": shown["post"], "outcome": latest.get(pk)}
+        for n, (pk, shown) in enumerate(people, 1)
+    ]
+
+
 def _case_page(
     request: HttpRequest,
     petition: Petition,
@@ -282,6 +312,7 @@ def _case_page(
     *,
     revealed: bool = False,
     reveal_error: str = "",
+    referral_bound: tuple[int, str, ReferralForm] | None = None,
 ) -> HttpResponse:
     user = request.user
     allowed = _allowed(user, petition)
@@ -313,6 +344,8 @@ def _case_page(
         complainant["reveal_error"] = reveal_error
     # The desk that logged a report sees a shell: registered, handed on, its status.
     shell = confidential_shell(user, petition)
+    events = list(events_for_user(user, petition))
+    dispositions = list(petition.dispositions.select_related("unit")) if confidential and not shell else []
     return render(
         request,
         "petitions/case_detail.html",
@@ -322,13 +355,15 @@ def _case_page(
             # A report never points to another case (links written before that rule included).
             "repeat_of": petition.repeat_of if petition.repeat_of_id and not confidential else None,
             "complainant": complainant,
-            "events": list(events_for_user(user, petition)),
+            "events": events,
             "attachments": list(attachments_for_user(user, petition)),
             "parts": [] if shell else list(petition.assignments.select_related("unit")),
             "panels": panels,
             "pending_extension": pending,
             "notices": [] if shell else list(notices_visible_to(user).filter(petition=petition)),
-            "dispositions": list(petition.dispositions.select_related("unit")) if confidential and not shell else [],
+            "dispositions": dispositions,
+            "outcomes": _latest_outcomes(petition, complainant["accused"]) if dispositions else [],
+            "referrals": [] if shell else _referral_box(user, petition, events, referral_bound),
         },
     )
 
@@ -385,6 +420,151 @@ def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> Fi
         as_attachment=True,
         filename=attachment.original_name,
         content_type=attachment.content_type,
+    )
+
+
+# --- Referrals (交办单): the case page's box, its decisions, the lists -------------------------
+
+
+@dataclass(frozen=True)
+class ReferralAction:
+    label: Promise
+    form: type[ReferralForm]
+    service: Callable[..., Any]  # the same function as the API's `POST /api/v1/referrals/{id}/{verb}/`
+    inputs: tuple[str, ...]  # the form's fields the page passes to the service
+    done: Promise
+
+
+# In the order the referral box shows them.
+REFERRAL_ACTIONS: dict[str, ReferralAction] = {
+    "report": ReferralAction(
+        _("Report the result"),
+        ReferralReportForm,
+        services.referral_report,
+        ("text",),
+        _("The result is reported to the unit that handed the case down."),
+    ),
+    "accept": ReferralAction(
+        _("Accept as done"),
+        ReferralAcceptForm,
+        services.referral_accept,
+        ("note",),
+        _("The report is accepted: the referral is done."),
+    ),
+    "return": ReferralAction(
+        _("Return for re-handling"),
+        ReferralReturnForm,
+        services.referral_return,
+        ("reason", "report_due"),
+        _("The report is returned: the unit below handles the case again."),
+    ),
+}
+
+
+def _referral_form(verb: str, referral: Referral, data=None) -> ReferralForm:
+    return REFERRAL_ACTIONS[verb].form(
+        data, initial={"version": referral.version}, auto_id=f"referral-{referral.pk}-{verb}-%s"
+    )
+
+
+def _referral_box(user, petition: Petition, events: list, bound: tuple[int, str, ReferralForm] | None) -> list[dict]:
+    """The case's referrals the user sees, top level first, each with its steps (the events of
+    the user's timeline that name it) and the forms the user may use on it now."""
+    box = []
+    for referral in referrals_visible_to(user).filter(petition=petition).order_by("created_at", "id"):
+        allowed = referral_allowed(user, referral)[0]
+        forms = []
+        for verb, action in REFERRAL_ACTIONS.items():
+            if verb not in allowed:
+                continue
+            mine = bound is not None and bound[:2] == (referral.pk, verb)
+            forms.append(
+                {
+                    "verb": verb,
+                    "action": action,
+                    "form": bound[2] if mine else _referral_form(verb, referral),
+                    "open": mine,
+                }
+            )
+        steps = [event for event in events if (event.data or {}).get("referral") == referral.pk]
+        box.append({"referral": referral, "steps": steps, "forms": forms})
+    return box
+
+
+def _referral_url(referral: Referral) -> str:
+    return reverse("petitions:case", kwargs={"pk": referral.petition_id}) + f"#referral-{referral.pk}"
+
+
+@login_required
+@require_POST
+def referral_action(request: HttpRequest, pk: int, verb: str) -> HttpResponse:
+    """Report on a referral, accept it or return it: the API's services, from the case page."""
+    action = REFERRAL_ACTIONS.get(verb)
+    if action is None:
+        raise Http404
+    referral = referral_get_for_user(request.user, pk)
+    form = _referral_form(verb, referral, data=request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            action.service(
+                referral_id=referral.pk,
+                actor=request.user,
+                expected_version=data["version"],
+                **{name: data[name] for name in action.inputs},
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except Refused as refusal:
+            messages.error(request, refusal.message)
+            return redirect(_referral_url(referral))
+        else:
+            messages.success(request, action.done)
+            return redirect(_referral_url(referral))
+    petition = petition_get_for_user(request.user, referral.petition_id)
+    return _case_page(request, petition, referral_bound=(referral.pk, verb, form))
+
+
+REFERRAL_PAGE_SIZE = 50
+REFERRAL_MAX_PAGE = 100
+
+
+@login_required
+def referral_list(request: HttpRequest) -> HttpResponse:
+    """The referrals the user's units received or sent (and those on cases they supervise):
+    reports still owed first, the one due soonest (so the overdue) at the top."""
+    form = ReferralFilterForm(request.GET)
+    form.is_valid()  # a value that does not parse is left out, the rest still filters
+    chosen = form.cleaned_data
+    direction = chosen.get("direction") or ""
+    referrals = (
+        referral_list_for_user(
+            request.user, direction=direction, status=chosen.get("status") or "", overdue=bool(chosen.get("overdue"))
+        )
+        .select_related("petition__category")
+        # A referral reported or accepted long ago is due early too: it waits below the owing ones.
+        .alias(
+            settled=Case(When(status__in=Referral.OWING, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        .order_by("settled", "report_due_at", "id")
+    )
+    try:
+        page = min(max(int(request.GET.get("page", 1)), 1), REFERRAL_MAX_PAGE)
+    except ValueError:
+        page = 1
+    offset = (page - 1) * REFERRAL_PAGE_SIZE
+    rows = list(referrals[offset : offset + REFERRAL_PAGE_SIZE + 1])
+    return render(
+        request,
+        "petitions/referrals/list.html",
+        {
+            "form": form,
+            "direction": direction,
+            "referrals": rows[:REFERRAL_PAGE_SIZE],
+            "page": page,
+            "has_previous": page > 1,
+            "has_next": len(rows) > REFERRAL_PAGE_SIZE and page < REFERRAL_MAX_PAGE,
+        },
     )
 
 

@@ -213,8 +213,8 @@ VERBS: dict[str, Verb] = {
             summary=_("Refuse the extension"), help=_("The deadline stays."),
         ),
         _verb(
-            "dispose", ANSWERABLE, {K}, "petition_dispose", ["kind", "sanctioned_count", "sanction_kind", "note"],
-            "DisposeForm", "DisposeInput",
+            "dispose", ANSWERABLE, {K}, "petition_dispose",
+            ["kind", "sanctioned_count", "sanction_kind", "note", "people"], "DisposeForm", "DisposeInput",
             label=_("Record the disposition"), phrase=_("record a disposition for"),
             done=_("The disposition is recorded."),
             summary=_("Record the disposition (处置)"), help=_("The commission holding the case only."),
