@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -541,13 +540,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
         referral_list_for_user(
             request.user, direction=direction, status=chosen.get("status") or "", overdue=bool(chosen.get("overdue"))
         )
-        .select_related("petition__category")
-        # A referral reported or accepted long ago is due early too: it waits below the owing ones.
-        .alias(
-            settled=Case(When(status__in=Referral.OWING, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
-        .order_by("settled", "report_due_at", "id")
-    )
+    ).select_related("petition__category")
     try:
         page = min(max(int(request.GET.get("page", 1)), 1), REFERRAL_MAX_PAGE)
     except ValueError:

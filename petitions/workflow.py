@@ -47,6 +47,7 @@ class Guard(StrEnum):
 
     EXTENSION_OPEN = "extension_open"  # no extension granted or waiting yet (one per case)
     EXTENSION_PENDING = "extension_pending"  # a request waits for a decision
+    NOT_HANDED_ON = "not_handed_on"  # never handed down or referred up (the desk may still settle it)
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,13 @@ class CaseState:
     status: str
     extended_days: int
     extension_pending: bool
+    handed_on: bool = False  # handed down or referred up (five-level linkage)
 
     def holds(self, guard: Guard) -> bool:
         if guard == Guard.EXTENSION_OPEN:
             return self.extended_days == 0 and not self.extension_pending
+        if guard == Guard.NOT_HANDED_ON:
+            return not self.handed_on
         return self.extension_pending
 
 
@@ -124,6 +128,7 @@ VERBS: dict[str, Verb] = {
         ),
         _verb(
             "settle", {Status.REGISTERED}, {D}, "petition_settle", ["text"], "SettleForm", "SettleInput",
+            guards=[Guard.NOT_HANDED_ON],
             label=_("Settle on the spot"), phrase=pgettext_lazy("case action", "settle on the spot"),
             done=_("The case is settled and closed."),
             summary=_("Settle on the spot (小事不出村)"), help=_("A small matter, registered and closed in one step."),

@@ -24,6 +24,7 @@ from petitions.models import (
     Petition,
     PetitionEvent,
     Recusal,
+    Source,
     Status,
 )
 from petitions.recusal import unit_recused
@@ -334,7 +335,20 @@ def case_state(petition: Petition) -> workflow.CaseState:
         status=petition.status,
         extended_days=petition.extended_days,
         extension_pending=_pending_extension(petition) is not None,
+        handed_on=_handed_on(petition),
     )
+
+
+def _handed_on(petition: Petition) -> bool:
+    """Whether a registered case was handed down or referred up: its desk settles it no more
+    (asked of registered cases only, once)."""
+    if petition.status != Status.REGISTERED:
+        return False
+    cached = getattr(petition, "_handed_on", None)
+    if cached is None:
+        cached = petition.source != Source.OWN or petition.referrals.exists()
+        petition._handed_on = cached
+    return cached
 
 
 def standing(user: User, petition: Petition) -> set[workflow.Who]:

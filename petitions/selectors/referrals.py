@@ -3,7 +3,7 @@ down or referred up to, the referrals a user sees, and what the user may do with
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -81,7 +81,9 @@ def referral_list_for_user(
         referrals = referrals.filter(status=status)
     if overdue:
         referrals = referrals.filter(status__in=Referral.OWING, report_due_at__lt=timezone.now())
-    return referrals.order_by("report_due_at", "id")
+    # A referral reported or accepted long ago was due early too: it waits below the owing ones.
+    settled = Case(When(status__in=Referral.OWING, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return referrals.alias(settled=settled).order_by("settled", "report_due_at", "id")
 
 
 def referral_get_for_user(user: User, pk) -> Referral:

@@ -308,10 +308,11 @@ def referral_return(
         _move_lead(petition, referral.to_unit, now, due_at)
         fields.append("holder_unit")
     if reopened:
+        # Answered again once re-handled: until then the resident sees no reply time.
         petition.status = Status.IN_PROGRESS
         petition.due_at = petition.current_due_at = due_at
-        petition.closed_at = None
-        fields += ["status", "due_at", "current_due_at", "closed_at"]
+        petition.closed_at = petition.replied_at = None
+        fields += ["status", "due_at", "current_due_at", "closed_at", "replied_at"]
     _save(petition, *fields)
     _event(
         petition,

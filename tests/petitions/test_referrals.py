@@ -136,6 +136,7 @@ def test_the_city_hands_down_the_county_reports_is_returned_reports_again_and_is
     # Reopened at the county: in progress again, due when the new report is.
     assert case.status == "in_progress" and case.holder_unit == units["county_centre"]
     assert case.current_due_at == referral.report_due_at == end_of(new_due.year, new_due.month, new_due.day)
+    assert case.replied_at is None  # the resident sees no reply time until it is answered again
     back = PetitionEvent.objects.get(petition=case, verb="referral_returned")
     assert back.public and back.data["reopened"] and back.note == "群众反映仍未修复"
 
@@ -437,3 +438,22 @@ def test_a_report_due_across_national_day_is_reminded_then_red_noticed_once(worl
     with time_machine.travel(at(2026, 10, 15, 1, 0), tick=False):
         assert tasks.chase_overdue_referrals() == 1
     assert DeadlineMiss.objects.filter(petition=case, kind="referral").count() == 2
+
+
+def test_the_desk_that_logged_a_case_settles_it_no_more_once_handed_down(api, world, from_city, register):
+    from petitions.selectors import allowed_actions
+
+    city = world.users["city_handler"]
+    assert "settle" in allowed_actions(city, from_city)
+    hand_down(api, city, from_city, world.units["county_centre"])
+    case = Petition.objects.get(pk=from_city.pk)
+    assert "settle" not in allowed_actions(city, case)
+    response = api.post(f"/api/v1/petitions/{case.pk}/settle/", {"text": "已调解"}, format="json")
+    assert response.status_code == 409 and Petition.objects.get(pk=case.pk).status == "registered"
+    # Referred up from the township: the village desk no longer settles it either.
+    village = register().petition
+    assert "settle" in allowed_actions(world.users["clerk"], village)
+    services.petition_refer_up(
+        petition_id=village.pk, actor=world.users["handler"], unit=world.units["county_centre"], reason="跨乡镇"
+    )
+    assert "settle" not in allowed_actions(world.users["clerk"], Petition.objects.get(pk=village.pk))
