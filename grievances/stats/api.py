@@ -33,7 +33,7 @@ class StatsSummaryView(APIView):
     @extend_schema(
         summary=gettext_lazy("Statistics of the cases registered in a period"),
         description=gettext_lazy(
-            "Counts by level, category, channel, status and satisfaction; on-time and closure rates; "
+            "Counts by level, category, channel, status, satisfaction and source; on-time and closure rates; "
             "repeats; by month; per child region. Only the regions in the caller's view (404 otherwise)."
         ),
         parameters=[
@@ -69,8 +69,9 @@ class CommissionStatsView(APIView):
     @extend_schema(
         summary=gettext_lazy("Statistics of reports against officials, for the commissions"),
         description=gettext_lazy(
-            "Reports received, dispositions, people sanctioned by kind of sanction, time to disposition, "
-            "per child region. Commission staff only, for their commissions' regions (404 otherwise)."
+            "Reports received by source, closed, being handled, people's outcomes and people sanctioned by kind "
+            "of sanction, time to disposition, per child region; for a city, its counties side by side. "
+            "Commission staff only, for their commissions' regions (404 otherwise)."
         ),
         parameters=[
             OpenApiParameter("region", str, description=gettext_lazy("A 12-digit division code.")),

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 class DailyStat(models.Model):
     """One cell of the daily rollup (每日统计): how many cases registered on `date` in one
-    village, at one level, of one category, channel, status and satisfaction, as the status
-    stood when the day was last rolled up. Dashboards read these instead of the case table."""
+    village, at one level, of one category, channel, status, satisfaction and source, as the
+    status stood when the day was last rolled up. Dashboards read these instead of the case table."""
 
     date = models.DateField(_("date"))
     region_code = models.CharField(_("village code"), max_length=12)
@@ -20,6 +20,9 @@ class DailyStat(models.Model):
     channel = models.CharField(_("channel"), max_length=10)
     status = models.CharField(_("status"), max_length=12)
     satisfaction = models.CharField(_("satisfaction"), max_length=20, blank=True)
+    # Where the cases came from (`Petition.source`). The database default keeps a bulk load
+    # written in SQL before the column existed (bench/generate.py) valid: those cases are own.
+    source = models.CharField(_("source"), max_length=12, default="own", db_default="own")
     cases = models.PositiveIntegerField(_("cases"), default=0)
     answered = models.PositiveIntegerField(_("answered"), default=0)
     on_time = models.PositiveIntegerField(_("answered on time"), default=0)
@@ -31,7 +34,7 @@ class DailyStat(models.Model):
         indexes = [models.Index(fields=["region_code", "date"], name="dailystat_region_date")]
         constraints = [
             models.UniqueConstraint(
-                fields=["date", "region_code", "level", "category", "channel", "status", "satisfaction"],
+                fields=["date", "region_code", "level", "category", "channel", "status", "satisfaction", "source"],
                 name="dailystat_cell_unique",
                 violation_error_message=_("This day's cell is already rolled up."),
             ),
@@ -58,8 +61,8 @@ class DailyStatDay(models.Model):
 
 class MonthlyCountyStat(models.Model):
     """One marginal of the monthly rollup (月度县级统计): the cases registered in one calendar
-    month in one county with one value of one dimension (level, category, channel, status or
-    satisfaction), summed from `DailyStat`. Statistics of a city, the province or everything
+    month in one county with one value of one dimension (level, category, channel, status,
+    satisfaction or source), summed from `DailyStat`. Statistics of a city, the province or everything
     read these for the whole months the daily rollup covers: every case counts once in each
     dimension, so a county's month is a few dozen rows whatever its cases (a province's year
     is tens of thousands of rows, not hundreds of thousands of daily cells). Rebuilt from

@@ -55,6 +55,7 @@ def rollup_rows(day: date) -> list[DailyStat]:
             channel=row["channel"],
             status=row["status"],
             satisfaction=row["satisfaction"] or "",
+            source=row["source"],
             cases=row["n"],
             answered=row["answered"],
             on_time=row["on_time"],

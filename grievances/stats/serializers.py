@@ -57,6 +57,13 @@ class StatsSummarySerializer(serializers.Serializer):
     by_channel = serializers.DictField(child=serializers.IntegerField())
     by_status = serializers.DictField(child=serializers.IntegerField())
     by_satisfaction = serializers.DictField(child=serializers.IntegerField())
+    by_source = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text=gettext_lazy(
+            "Cases by where they came from: own intake, handed down by the city, handed down by the province, "
+            "referred up from below."
+        ),
+    )
     by_month = serializers.DictField(child=serializers.IntegerField())
     by_child_region = serializers.ListField(child=serializers.DictField())
 
@@ -69,20 +76,35 @@ class CommissionStatsInput(StatsSummaryInput):
     category = None
 
 
+class HandedDownBySerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text=gettext_lazy("The body above that handed the reports down."))
+    count = serializers.IntegerField()
+
+
 class CommissionStatsSerializer(serializers.Serializer):
     region = serializers.SerializerMethodField()
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     received = serializers.IntegerField(help_text=gettext_lazy("Reports against officials registered in the period."))
+    closed = serializers.IntegerField(
+        help_text=gettext_lazy(
+            "Closed (办结): disposed of, and every person the report names has a final outcome "
+            "(preliminary verification is not one)."
+        )
+    )
+    being_handled = serializers.IntegerField(help_text=gettext_lazy("Accepted and not closed."))
     awaiting_acceptance = serializers.IntegerField()
+    rejected = serializers.IntegerField(help_text=gettext_lazy("Not accepted, and not closed."))
     in_progress = serializers.IntegerField(help_text=gettext_lazy("Accepted, no disposition yet."))
     disposed = serializers.IntegerField(help_text=gettext_lazy("With at least one disposition recorded."))
-    closed = serializers.IntegerField()
-    sanctioned = serializers.IntegerField(
-        help_text=gettext_lazy("People sanctioned (each case's current disposition).")
+    sanctioned = serializers.IntegerField(help_text=gettext_lazy("People sanctioned, each by their latest outcome."))
+    by_disposition = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text=gettext_lazy("People by their latest outcome (a report without people's outcomes counts once)."),
     )
-    by_disposition = serializers.DictField(child=serializers.IntegerField())
     by_sanction = serializers.DictField(child=serializers.IntegerField())
+    by_source = serializers.DictField(child=serializers.IntegerField())
+    handed_down_by = HandedDownBySerializer(many=True)
     by_channel = serializers.DictField(child=serializers.IntegerField())
     by_month = serializers.DictField(child=serializers.IntegerField())
     days_to_disposition = serializers.DictField(
@@ -90,6 +112,13 @@ class CommissionStatsSerializer(serializers.Serializer):
         help_text=gettext_lazy("Days from the report to its first disposition: median, mean, max."),
     )
     by_child_region = serializers.ListField(child=serializers.DictField())
+    counties = serializers.ListField(
+        child=serializers.DictField(),
+        help_text=gettext_lazy(
+            "For a city: each county side by side, with the referrals from above reported on time, late "
+            "(or owed past their due date) and not yet due."
+        ),
+    )
 
     def get_region(self, summary) -> dict | None:
         region = summary.region

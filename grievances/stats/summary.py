@@ -1,5 +1,6 @@
-"""Statistics for staff (统计): counts by level, category, channel, status and satisfaction,
-on-time and closure rates, repeats, trends by month and a per-child-region drill-down.
+"""Statistics for staff (统计): counts by level, category, channel, status, satisfaction and
+source (来源: own intake, handed down by the city or the province, referred up), on-time and
+closure rates, repeats, trends by month and a per-child-region drill-down.
 
 Who sees what (DESIGN.md §4), from `stations.selectors.scope_for` (the cases counted live:
 `petitions.selectors.petitions_counted_for`):
@@ -26,7 +27,9 @@ Definitions:
   before assignment), by its acceptance deadline (`acceptance_due_at`);
 - *on-time rate* (按期办结率): on time ÷ answered, in percent (None when nothing was answered);
 - *closure rate* (办结率): cases with status `closed` ÷ cases registered, in percent;
-- *repeats* (重复件): cases linked to an earlier case of the same complainant (`repeat_of`).
+- *repeats* (重复件): cases linked to an earlier case of the same complainant (`repeat_of`);
+- *by source* (按来源): `Petition.source` as the linkage services set it — own intake, handed
+  down by the city, handed down by the province, referred up from below.
 
 Every figure counts the cases *registered* in the period, with their status as it stands
 now (for rolled-up days: as it stood at the last rollup, which re-rolls a trailing window).
@@ -45,14 +48,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from grievances.stats.models import DailyStat, DailyStatDay, MonthlyCountyStat
-from petitions.models import Category, Channel, Petition, Satisfaction, Status
+from petitions.models import Category, Channel, Petition, Satisfaction, Source, Status
 from petitions.selectors import petitions_counted_for, petitions_overdue_for
 from stations import codes
 from stations.models import Region, User
 from stations.selectors import Scope, has_stats_rights, scope_for, within_q
 
 LEVELS = ("county", "township", "village")
-DIMENSIONS = ("level", "category_id", "channel", "status", "satisfaction")
+DIMENSIONS = ("level", "category_id", "channel", "status", "satisfaction", "source")
 COUNTY_LENGTH = codes.PREFIX_LENGTH["county"]
 # The regions whose statistics read the monthly per-county rollup (None: everything seen).
 MONTHLY_LEVELS = (Region.Level.PROVINCE, Region.Level.CITY)
@@ -161,6 +164,7 @@ class Summary:
     by_channel: dict[str, int] = field(default_factory=dict)
     by_status: dict[str, int] = field(default_factory=dict)
     by_satisfaction: dict[str, int] = field(default_factory=dict)
+    by_source: dict[str, int] = field(default_factory=dict)
     by_month: dict[str, int] = field(default_factory=dict)
     by_child_region: list[dict] = field(default_factory=list)
     live_days: int = 0
@@ -179,7 +183,7 @@ class Summary:
 
 
 def _fold(summary: Summary, rows, counts: dict, category_codes: dict[int, str]) -> None:
-    """Add grouped rows (one per combination of the five dimensions) to the summary."""
+    """Add grouped rows (one per combination of the dimensions) to the summary."""
     for row in rows:
         n = row["n"] or 0
         summary.total += n
@@ -191,6 +195,7 @@ def _fold(summary: Summary, rows, counts: dict, category_codes: dict[int, str]) 
         counts["channel"][row["channel"]] += n
         counts["status"][row["status"]] += n
         counts["satisfaction"][row["satisfaction"] or ""] += n
+        counts["source"][row["source"]] += n
 
 
 def summary_for(
@@ -318,6 +323,7 @@ def summary_for(
     summary.by_status = {value: counts["status"].get(value, 0) for value in Status.values}
     summary.by_satisfaction = {value: counts["satisfaction"].get(value, 0) for value in Satisfaction.values}
     summary.by_satisfaction["unrated"] = counts["satisfaction"].get("", 0)
+    summary.by_source = {value: counts["source"].get(value, 0) for value in Source.values}
     summary.by_month = dict(sorted(months.items()))
     if child_length:
         summary.by_child_region = _child_rows(region, child_length, children)
@@ -331,6 +337,7 @@ MARGINALS = {
     "channel": "channel",
     "status": "status",
     "satisfaction": "satisfaction",
+    "source": "source",
 }
 
 
@@ -376,7 +383,7 @@ def _fold_rollup_once(
     children: Counter,
     category_codes: dict[int, str],
 ) -> None:
-    """The three groupings of the rollup cells (the five dimensions, the month, the child
+    """The three groupings of the rollup cells (the dimensions, the month, the child
     region) in one scan with GROUPING SETS (PostgreSQL): the same figures as the three
     grouped queries of the generic path."""
     inner, params = (
@@ -405,7 +412,7 @@ def _fold_live_once(
     children: Counter,
     category_codes: dict[int, str],
 ) -> None:
-    """The three groupings of the cases counted live (the five dimensions, the month, the
+    """The three groupings of the cases counted live (the dimensions, the month, the
     child region) in one scan with GROUPING SETS (PostgreSQL): the same figures as the three
     grouped queries of the generic path."""
     flag = {"default": Value(0), "output_field": IntegerField()}
@@ -442,25 +449,18 @@ def _fold_grouping_sets(
     children: Counter,
     category_codes: dict[int, str],
 ) -> None:
-    """Read the rows of a GROUPING SETS query over (the five dimensions), (month), (child):
+    """Read the rows of a GROUPING SETS query over (the dimensions), (month), (child):
     the dimension rows fold into the summary, the others count by month and child region."""
     rows = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for level, category_id, channel, status, satisfaction, month, prefix, g_dims, g_month, n, *rest in cursor:
+        width = len(DIMENSIONS)
+        for row in cursor:
+            month, prefix, g_dims, g_month, n, answered, on_time, repeats = row[width:]
             if g_dims == 0:
                 rows.append(
-                    {
-                        "level": level,
-                        "category_id": category_id,
-                        "channel": channel,
-                        "status": status,
-                        "satisfaction": satisfaction,
-                        "n": n,
-                        "answered": rest[0],
-                        "on_time": rest[1],
-                        "repeats": rest[2],
-                    }
+                    dict(zip(DIMENSIONS, row[:width], strict=True))
+                    | {"n": n, "answered": answered, "on_time": on_time, "repeats": repeats}
                 )
             elif g_month == 0:
                 months[month.strftime("%Y-%m")] += n or 0

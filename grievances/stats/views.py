@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from grievances.stats.commission import commission_region_for, commission_summary, has_commission_rights
 from grievances.stats.summary import overdue_for, stats_region_for, summary_for
-from petitions.models import Category, Channel, Disposition, Satisfaction, Status
+from petitions.models import Category, Channel, Disposition, Satisfaction, Source, Status
 from stations import codes
 from stations.models import Region
 from stations.selectors import scope_for
@@ -61,6 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {"name": str(Satisfaction(k).label) if k in Satisfaction.values else _("not rated"), "value": v}
             for k, v in summary.by_satisfaction.items()
         ],
+        "source": [{"name": str(Source(k).label), "value": v} for k, v in summary.by_source.items()],
         "month": {"months": list(summary.by_month), "values": list(summary.by_month.values())},
     }
     query = request.GET.copy()
@@ -119,6 +120,7 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
         "categories": sorted(((names.get(k, k), v) for k, v in summary.by_category.items()), key=lambda r: -r[1]),
         "channels": [(Channel(k).label, v) for k, v in summary.by_channel.items() if v],
         "statuses": [(Status(k).label, v) for k, v in summary.by_status.items() if v],
+        "sources": [(Source(k).label, v) for k, v in summary.by_source.items()],
         "satisfactions": [
             (Satisfaction(k).label if k in Satisfaction.values else _("not rated"), v)
             for k, v in summary.by_satisfaction.items()
@@ -129,8 +131,9 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def commission_dashboard(request: HttpRequest) -> HttpResponse:
-    """The commission's figures (纪检监察统计): reports received, dispositions, sanctions and
-    the time to disposition. Commission staff only; aggregates only."""
+    """The commission's figures (纪检监察统计): reports received and where from, closed and
+    being handled, people's outcomes and sanctions, the time to disposition; a city's counties
+    side by side. Commission staff only; aggregates only."""
     region = commission_region_for(request.user, request.GET.get("region") or None)
     date_from, date_to, errors = _stats_period(request)
     summary = commission_summary(request.user, region=region, date_from=date_from, date_to=date_to)
@@ -146,5 +149,6 @@ def commission_dashboard(request: HttpRequest) -> HttpResponse:
         "dispositions": [(label, summary.by_disposition[kind]) for kind, label in Disposition.Kind.choices],
         "sanctions": [(label, summary.by_sanction[kind]) for kind, label in Disposition.Sanction.choices],
         "channels": [(Channel(code).label, count) for code, count in summary.by_channel.items()],
+        "sources": [(Source(code).label, count) for code, count in summary.by_source.items()],
     }
     return render(request, "grievances/commission_stats.html", context)

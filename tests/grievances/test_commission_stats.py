@@ -1,7 +1,10 @@
 """The commission's statistics (issue #8): reports received, dispositions, sanctions and the
-time to disposition — seed 003's year: the county and township commissions received 27
-reports within their remit, 17 were concluded, 5 are being handled, and 18 people were given
-Party or administrative sanctions."""
+time to disposition, over 27 reports disposed of the way they were before each accused person
+had their own outcome (one disposition per case, no people's outcomes): 17 disposed of, 18
+people sanctioned. Two of the 17 are still under preliminary verification, which is a step and
+not an end: 15 are closed (办结), 7 being handled (5 with no disposition yet), 5 await
+acceptance. Seed 003's year as the commissions recorded it, person by person and with the
+city handing reports down, is tests/grievances/test_linkage_stats.py."""
 
 from __future__ import annotations
 
@@ -83,12 +86,17 @@ def test_the_commission_sees_its_year_in_figures(api, world, year, django_assert
     assert response.status_code == 200, response.content
     data = response.json()
     assert (data["received"], data["disposed"], data["in_progress"], data["awaiting_acceptance"]) == (27, 17, 5, 5)
+    assert (data["closed"], data["being_handled"], data["rejected"]) == (15, 7, 0)
     assert data["sanctioned"] == 18
+    # Without people's outcomes, each case counts once, by its current disposition.
     assert data["by_disposition"] == {
         "closed_no_case": 4,
+        "talk_reminder": 0,
+        "written_inquiry": 0,
         "talk_or_inquiry": 5,
         "preliminary_verification": 2,
         "case_opened": 6,
+        "transferred_to_judiciary": 0,
     }
     assert data["by_sanction"] == {
         "warning": 8,
@@ -101,10 +109,13 @@ def test_the_commission_sees_its_year_in_figures(api, world, year, django_assert
     assert data["days_to_disposition"] == {"median": 9.0, "mean": 9.0, "max": 17.0}
     assert data["by_channel"] == {"letter": 9, "visit": 18}
     assert data["by_month"] == {"2026-03": 27}
-    assert [(row["name"], row["received"], row["disposed"], row["sanctioned"]) for row in data["by_child_region"]] == [
-        ("东镇", 27, 17, 18),
-        ("西镇", 0, 0, 0),
-    ]
+    assert [
+        (row["name"], row["received"], row["disposed"], row["closed"], row["being_handled"], row["sanctioned"])
+        for row in data["by_child_region"]
+    ] == [("东镇", 27, 17, 15, 7, 18), ("西镇", 0, 0, 0, 0, 0)]
+    # Taken in at the village desks: all own intake; a county is no city, so no county rows.
+    assert data["by_source"] == {"own": 27, "city": 0, "province": 0, "referred_up": 0}
+    assert data["handed_down_by"] == [] and data["counties"] == []
     # Figures only: nobody is named.
     assert "杨某" not in response.content.decode() and "字某某" not in response.content.decode()
 
@@ -115,7 +126,8 @@ def test_the_page_shows_the_same_figures(client, world, year):
     assert page.status_code == 200
     body = page.content.decode()
     assert 'id="stat-received">27<' in body and 'id="stat-sanctioned">18<' in body
-    assert 'id="stat-disposed">17<' in body and 'id="stat-days">9.0<' in body
+    assert 'id="stat-closed">15<' in body and 'id="stat-being-handled">7<' in body
+    assert 'id="stat-days">9.0<' in body
     assert "杨某" not in body and "字某某" not in body
     # The township commission drills down to its villages.
     assert page.context["summary"].region == world.region("东镇")

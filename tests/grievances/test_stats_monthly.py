@@ -34,6 +34,8 @@ MORE_REGIONS = [
     ("990221100200", "南一村"),
 ]
 VILLAGES = ["东一村", "东二村", "西一村", "北一村", "南一村"]
+# Most cases are the county's own; the others came by the linkage (五级联动).
+SOURCES = ["own", "own", "own", "own", "city", "province", "referred_up"]
 PERIODS = [
     (date(2025, 1, 1), NOW.date()),  # the default: whole months, September's days, today live
     (date(2025, 1, 15), date(2025, 7, 10)),  # partial first and last months
@@ -49,8 +51,8 @@ DAILY_ONLY = [(date(2025, 5, 3), date(2025, 5, 20)), (date(2025, 9, 1), date(202
 
 def load_cases(world, categories, count: int = 600) -> list[Petition]:
     """Cases from October 2024 to today over five villages of three counties in two cities,
-    with every dimension varied: level, category, channel, status, satisfaction, replies on
-    time, late or missing, repeats."""
+    with every dimension varied: level, category, channel, status, satisfaction, source,
+    replies on time, late or missing, repeats."""
     regions_import(rows=[RegionRow(i, code, name) for i, (code, name) in enumerate(MORE_REGIONS, 1)])
     draw = random.Random(10)
     villages = [type(world.region("东一村")).objects.get(name=name) for name in VILLAGES]
@@ -76,6 +78,7 @@ def load_cases(world, categories, count: int = 600) -> list[Petition]:
                 region=village,
                 region_code=village.code,
                 level=draw.choice(["county", "township", "village"]),
+                source=SOURCES[i % len(SOURCES)],
                 intake_unit=unit,
                 holder_unit=unit,
                 status=status,
@@ -134,7 +137,7 @@ def test_wide_regions_read_the_monthly_rollup_with_the_same_figures(world, categ
         rollup_statistics(days=(NOW.date() - date(2024, 10, 1)).days)
         assert MonthlyCountyStat.objects.exists()
         daily_cases = sum(DailyStat.objects.values_list("cases", flat=True))
-        for dimension in ("level", "category", "channel", "status", "satisfaction"):
+        for dimension in ("level", "category", "channel", "status", "satisfaction", "source"):
             marginal = MonthlyCountyStat.objects.filter(dimension=dimension)
             assert sum(marginal.values_list("cases", flat=True)) == daily_cases
         assert set(MonthlyCountyStat.objects.values_list("region_code", flat=True)) == {
@@ -154,6 +157,7 @@ def test_wide_regions_read_the_monthly_rollup_with_the_same_figures(world, categ
                 wide = ask["region"] != county and "category" not in ask  # a category: daily cells
                 assert read_monthly == (whole_month and wide), (i, period)
         assert live[(0, PERIODS[0])]["total"] > 300
+        assert all(live[(0, PERIODS[0])]["by_source"].values())
 
         # A case answered after its day was rolled up: re-rolling the day updates its month too.
         case = Petition.objects.filter(created_at__date__lt=date(2025, 8, 1), replied_at__isnull=True).first()
