@@ -29,7 +29,7 @@ PROVINCE = "980000000000"
 CITIES, COUNTIES_PER_CITY, TOWNSHIPS_PER_COUNTY, VILLAGES_PER_TOWNSHIP = 10, 10, 20, 15
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 # Raised whenever the generated data changes: a database of another version is generated again.
-VERSION = 2
+VERSION = 3
 HMAC_SALT = "suqiu.query-code"
 
 # (category code, weight) from seed 003; legal is not in the seed: a small share.
@@ -247,7 +247,7 @@ def _cases(cur, cases: int) -> None:
             complainant_name, complainant_phone, complainant_id_number, created_at, acceptance_due_at,
             accepted_at, due_at, extended_days, replied_at, closed_at, current_due_at, rejection_reason,
             rejection_guidance, reply_text, settled_on_the_spot, satisfaction, rating_comment, rated_at,
-            review_requested_at, review_reason, review_count, repeat_count, level_skipping, version,
+            review_requested_at, review_reason, review_count, repeat_count, level_skipping, version, source,
             category_id, holder_unit_id, intake_unit_id, region_id, registered_by_id, repeat_of_id{extra_columns})
         WITH r AS (
           SELECT g AS draw,
@@ -339,6 +339,7 @@ def _cases(cur, cases: int) -> None:
           0,
           t.level = 'county' AND t.channel <> 'referral',
           CASE WHEN t.status = 'closed' THEN 6 WHEN t.status = 'registered' THEN 1 ELSE 3 END,
+          'own',
           t.category_id, t.holder, t.intake, t.region_id, NULL,
           CASE WHEN t.u_misc < 0.02 AND t.id > 1000 THEN t.id - 1 - floor(t.u_cat * 999)::int END{extra_values}
         FROM u t
@@ -361,7 +362,7 @@ KNOWN_COLUMNS = {
     "anonymous", "complainant_name", "complainant_phone", "complainant_id_number", "created_at", "acceptance_due_at",
     "accepted_at", "due_at", "extended_days", "replied_at", "closed_at", "current_due_at", "rejection_reason",
     "rejection_guidance", "reply_text", "settled_on_the_spot", "satisfaction", "rating_comment", "rated_at",
-    "review_requested_at", "review_reason", "review_count", "repeat_count", "level_skipping", "version",
+    "review_requested_at", "review_reason", "review_count", "repeat_count", "level_skipping", "version", "source",
     "category_id", "holder_unit_id", "intake_unit_id", "region_id", "registered_by_id", "repeat_of_id",
 }  # fmt: skip
 
@@ -437,7 +438,8 @@ MONTHLY_FILL_SQL = """
              sum(cases), sum(answered), sum(on_time), sum(repeats)
       FROM grievances_dailystat
       CROSS JOIN LATERAL (VALUES ('level', level), ('category', category_id::text), ('channel', channel),
-                                 ('status', status), ('satisfaction', satisfaction)) AS cell (dimension, value)
+                                 ('status', status), ('satisfaction', satisfaction), ('source', source))
+                                 AS cell (dimension, value)
       WHERE NOT EXISTS (SELECT 1 FROM grievances_monthlycountystat)
       GROUP BY 1, 2, 3, 4
 """
@@ -451,16 +453,16 @@ def _rollup(cur) -> None:
         "statistics rollup",
         """
         INSERT INTO grievances_dailystat (date, region_code, level, category_id, channel, status, satisfaction,
-                                          cases, answered, on_time, repeats)
+                                          source, cases, answered, on_time, repeats)
           SELECT (created_at AT TIME ZONE 'Asia/Shanghai')::date, region_code, level, category_id, channel, status,
-                 satisfaction, count(*),
+                 satisfaction, source, count(*),
                  count(*) FILTER (WHERE replied_at IS NOT NULL),
                  count(*) FILTER (WHERE replied_at IS NOT NULL AND (
                    (due_at IS NOT NULL AND replied_at <= due_at) OR (due_at IS NULL AND replied_at <= acceptance_due_at))),
                  count(*) FILTER (WHERE repeat_of_id IS NOT NULL)
           FROM petitions_petition
           WHERE (created_at AT TIME ZONE 'Asia/Shanghai')::date < (now() AT TIME ZONE 'Asia/Shanghai')::date
-          GROUP BY 1, 2, 3, 4, 5, 6, 7;
+          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
         INSERT INTO grievances_dailystatday (date, rolled_at, cases)
           SELECT date, now(), sum(cases) FROM grievances_dailystat GROUP BY date;
         """,

@@ -193,11 +193,12 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         registration = petition_register(actor=request.user, **serializer.validated_data)
         # The case as registered, its relations already attached: no second read of the row,
         # and its lead assignment, accused and attachments are the ones just written. A new
-        # case has no extension request.
+        # case has no extension request and was never handed down.
         petition = registration.petition
         _in_hand(petition, "assignments", [registration.assignment] if registration.assignment else [])
         _in_hand(petition, "accused", registration.accused)
         _in_hand(petition, "attachments", registration.attachments)
+        _in_hand(petition, "referrals", [])
         petition._pending_extension = None
         context = {**self.get_serializer_context(), "query_code": registration.query_code}
         response = Response(registration_answer(petition, context), status=status.HTTP_201_CREATED)

@@ -346,7 +346,10 @@ def _handed_on(petition: Petition) -> bool:
         return False
     cached = getattr(petition, "_handed_on", None)
     if cached is None:
-        cached = petition.source != Source.OWN or petition.referrals.exists()
+        # `referrals.all()` reads a prefetched (or, after registration, known empty) list.
+        prefetched = getattr(petition, "_prefetched_objects_cache", {})
+        referrals = prefetched["referrals"] if "referrals" in prefetched else petition.referrals.all()[:1]
+        cached = petition.source != Source.OWN or bool(list(referrals))
         petition._handed_on = cached
     return cached
 
