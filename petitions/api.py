@@ -137,10 +137,17 @@ def _verb(summary: str, request, description: str = ""):
         summary=_("Register a case (staff intake)"),
         description=_(
             "JSON, or multipart with one or more files under attachments. The answer carries "
-            "the query code the resident needs for a lookup: it is shown in this answer only."
+            "the query code the resident needs for a lookup: it is shown in this answer only. "
+            "With a client_ref this desk sent before, the answer is that case as it is now (200), "
+            "without its query code."
         ),
         request={"application/json": RegisterInput, "multipart/form-data": RegisterInput},
-        responses={201: RegistrationSerializer, 400: _FIELD_ERRORS, 403: _NOT_PERMITTED},
+        responses={
+            201: RegistrationSerializer,
+            200: PetitionDetailSerializer,
+            400: _FIELD_ERRORS,
+            403: _NOT_PERMITTED,
+        },
         tags=["petitions"],
     ),
 )
@@ -191,6 +198,10 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         serializer = RegisterInput(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         registration = petition_register(actor=request.user, **serializer.validated_data)
+        if registration.replayed:
+            # Sent before under this client reference: the case as it is now (its query code
+            # went out with the first answer).
+            return self._answer(request, registration.petition.pk)
         # The case as registered, its relations already attached: no second read of the row,
         # and its lead assignment, accused and attachments are the ones just written. A new
         # case has no extension request and was never handed down.

@@ -6,6 +6,7 @@ service lands next to the field it is about.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from django import forms
@@ -127,9 +128,13 @@ class IntakeForm(forms.Form):
     settle_text = forms.CharField(
         label=_("How it was settled"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # Drawn afresh for each blank form: the same form sent twice (a double click, a resend
+    # after a dropped connection) registers one case.
+    client_ref = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, desks: list[Unit], villages: list[Region], **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["client_ref"].initial = f"form-{uuid.uuid4().hex}"
         self.desks = {desk.pk: desk for desk in desks}
         self.villages = {village.pk: village for village in villages}
         self.fields["intake_unit"].choices = [(desk.pk, desk.name) for desk in desks]

@@ -112,8 +112,9 @@ def intake(request: HttpRequest) -> HttpResponse:
                     complainant_id_number=data["complainant_id_number"],
                     attachments=data["attachments"],
                     accused=data["accused"],
+                    client_ref=data["client_ref"],
                 )
-                if data["settle"]:
+                if data["settle"] and not registration.replayed:
                     services.petition_settle(
                         petition_id=registration.petition.pk, actor=request.user, text=data["settle_text"]
                     )
@@ -123,9 +124,11 @@ def intake(request: HttpRequest) -> HttpResponse:
             form.add_error(None, refusal.message)
         else:
             # Only the hash is stored: the code goes to the receipt once, through the session.
-            codes = request.session.get(RECEIPT_CODES, {})
-            codes[str(registration.petition.pk)] = registration.query_code
-            request.session[RECEIPT_CODES] = codes
+            # The same form sent again (`replayed`) shows the receipt of the case it registered.
+            if not registration.replayed:
+                codes = request.session.get(RECEIPT_CODES, {})
+                codes[str(registration.petition.pk)] = registration.query_code
+                request.session[RECEIPT_CODES] = codes
             return redirect("petitions:receipt", pk=registration.petition.pk)
     if form.errors:
         form.focus_first_error()

@@ -147,6 +147,9 @@ class Petition(models.Model):
     level_skipping = models.BooleanField(_("level-skipping"), default=False)
     # Set by a hand-down from above the county or a refer-up (services/referrals.py).
     source = models.CharField(_("source"), max_length=12, choices=Source.choices, default=Source.OWN)
+    # The registering client's own id for the case (an offline desk, a hotline system, a form
+    # sent twice): the same reference again from the same desk is the same case.
+    client_ref = models.CharField(_("client reference"), max_length=64, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -168,6 +171,12 @@ class Petition(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["tracking_number"], name="petition_tracking_number_unique"),
+            models.UniqueConstraint(
+                fields=["intake_unit", "client_ref"],
+                condition=~models.Q(client_ref=""),
+                name="petition_client_ref_once",
+                violation_error_message=_("This desk has already registered a case with this client reference."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=[s.value for s in Status]),
                 name="petition_status_valid",

@@ -261,6 +261,16 @@ class RegisterInput(serializers.Serializer):
         default=list,
         help_text=_("Photos or scanned letters (multipart only), at most 5."),
     )
+    client_ref = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text=_(
+            "Your own unique id for the case (an offline desk's, a hotline system's): sent again from the same "
+            "desk, the answer is the case already registered (200), never a second one."
+        ),
+    )
     accused = AccusedInput(
         many=True,
         required=False,

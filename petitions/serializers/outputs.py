@@ -236,6 +236,7 @@ class PetitionDetailSerializer(serializers.ModelSerializer):
             "repeat_of",
             "repeat_count",
             "level_skipping",
+            "client_ref",
             "version",
             "allowed_actions",
             "parts",
@@ -416,6 +417,7 @@ def registration_answer(petition: Petition, context: dict) -> dict:
         "repeat_of": petition.repeat_of.tracking_number if petition.repeat_of_id else None,
         "repeat_count": petition.repeat_count,
         "level_skipping": petition.level_skipping,
+        "client_ref": petition.client_ref,
         "version": petition.version,
         "allowed_actions": own.get_allowed_actions(petition),
         "parts": [

@@ -117,6 +117,9 @@ class Registration:
     assignment: Assignment | None = None
     accused: tuple[AccusedPerson, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    # The case was registered before under the same client reference: this is that case, and
+    # nothing was written (its query code went out with the first answer).
+    replayed: bool = False
 
 
 def _validate_registration(
@@ -205,6 +208,28 @@ def _accused_people(accused: Sequence[dict], region: Region) -> list[AccusedPers
     return people
 
 
+CLIENT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+def _checked_client_ref(client_ref: str, intake_unit: Unit | None) -> str:
+    client_ref = (client_ref or "").strip()
+    if not client_ref:
+        return ""
+    if not CLIENT_REF.match(client_ref):
+        raise ValidationError(
+            {"client_ref": _("A client reference is 1 to 64 letters, digits, dots, colons, hyphens or underscores.")}
+        )
+    if intake_unit is None:
+        raise ValidationError({"client_ref": _("Only a desk's registration carries a client reference.")})
+    return client_ref
+
+
+def _registered_as(intake_unit: Unit, client_ref: str) -> Petition | None:
+    """The case this desk registered under this client reference, if any."""
+    cases = Petition.objects.select_related("category", "region", "intake_unit", "holder_unit", "registered_by")
+    return cases.filter(intake_unit=intake_unit, client_ref=client_ref).first()
+
+
 def _commission_above_county(intake_unit: Unit | None, accused: Sequence[AccusedPerson]) -> Unit | None:
     """The commission of a city or province whose desk took a report in, if it need not stand aside."""
     if intake_unit is None or intake_unit.region.level not in (Region.Level.PROVINCE, Region.Level.CITY):
@@ -263,6 +288,7 @@ def petition_register(
     attachments: Sequence[UploadedFile] = (),
     public_county_code: str | None = None,
     accused: Sequence[dict] = (),
+    client_ref: str = "",
 ) -> Registration:
     """Log a grievance (登记). Staff register at their intake unit; `actor=None` is a
     resident's own online submission. The case goes to the intake centre that decides
@@ -271,13 +297,20 @@ def petition_register(
     A confidential report against officials (涉纪涉腐) goes straight to the competent
     commission instead (`recusal.competent_commission`): the level above the accused's unit,
     around any commission the report names (回避). `accused` lists the officials named, as
-    dicts of name, post and unit."""
+    dicts of name, post and unit.
+
+    `client_ref`: the registering client's own id for the case. The same reference from the
+    same desk again returns the case registered the first time (`replayed`), also when both
+    arrive at once (a unique constraint decides); nothing is written twice."""
     if actor is not None:
         desks = intake_units_of(actor)
         if intake_unit is None and len(desks) == 1:
             intake_unit = desks[0]
         if intake_unit is None or intake_unit.pk not in {desk.pk for desk in desks}:
             raise NotPermitted(_("Only the staff of an intake centre or station can register cases."))
+    client_ref = _checked_client_ref(client_ref, intake_unit)
+    if client_ref and (earlier := _registered_as(intake_unit, client_ref)) is not None:
+        return Registration(petition=earlier, query_code="", replayed=True)
     cleaned = _validate_registration(
         actor=actor,
         intake_unit=intake_unit,
@@ -326,6 +359,7 @@ def petition_register(
         complainant_phone=complainant_phone.strip(),
         complainant_id_number=normalize_id_number(complainant_id_number),
         complainant_id_digest=id_number_digest(complainant_id_number),
+        client_ref=client_ref,
         created_at=now,
         acceptance_due_at=deadline_add(now, deadline_days(category, DeadlineKind.ACCEPTANCE), category.day_type),
     )
@@ -344,6 +378,9 @@ def petition_register(
                 petition.save(force_insert=True)
             break
         except IntegrityError:
+            if client_ref and (earlier := _registered_as(intake_unit, client_ref)) is not None:
+                # The same reference arrived twice at once: the other one was first.
+                return Registration(petition=earlier, query_code="", replayed=True)
             if Petition.objects.filter(tracking_number=petition.tracking_number).exists():
                 petition.pk = None
                 continue
