@@ -511,6 +511,8 @@ SUQIU_MAX_ATTACHMENT_BYTES = envint("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
 SUQIU_REMIND_WORKING_DAYS = [int(days) for days in envlist("REMIND_WORKING_DAYS", ["3", "0"])]
 SUQIU_NOTICE_DAYS = envint("NOTICE_DAYS", 5)  # working days to answer a supervision notice
 SUQIU_REFERRAL_REPORT_DAYS = envint("REFERRAL_REPORT_DAYS", 15)  # working days to report on a case handed down
+# A case received longer ago than this (a paper ledger, an offline desk) is registered with a reason.
+SUQIU_RECEIVED_WINDOW_DAYS = envint("RECEIVED_WINDOW_DAYS", 90)
 SUQIU_EXTENSION_CHASE_DAYS = envint("EXTENSION_CHASE_DAYS", 2)  # working days before supervisors are chased
 SUQIU_JOB_BATCH_SIZE = envint("JOB_BATCH_SIZE", 500)  # ids a sweep reads at a time
 # Threads that share one escalation sweep, each on its own connection claiming its own chunks.

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -128,6 +129,19 @@ class IntakeForm(forms.Form):
     settle_text = forms.CharField(
         label=_("How it was settled"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    received_at = forms.DateTimeField(
+        label=_("received at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        help_text=_("When the grievance reached the desk, if not now (a paper ledger, a visit logged later)."),
+    )
+    late_reason = forms.CharField(
+        label=_("why registered late"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     # Drawn afresh for each blank form: the same form sent twice (a double click, a resend
     # after a dropped connection) registers one case.
     client_ref = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
@@ -135,6 +149,8 @@ class IntakeForm(forms.Form):
     def __init__(self, *args, desks: list[Unit], villages: list[Region], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client_ref"].initial = f"form-{uuid.uuid4().hex}"
+        window = {"days": settings.SUQIU_RECEIVED_WINDOW_DAYS}
+        self.fields["late_reason"].help_text = _("Needed when it was received more than %(days)d days ago.") % window
         self.desks = {desk.pk: desk for desk in desks}
         self.villages = {village.pk: village for village in villages}
         self.fields["intake_unit"].choices = [(desk.pk, desk.name) for desk in desks]

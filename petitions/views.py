@@ -113,6 +113,8 @@ def intake(request: HttpRequest) -> HttpResponse:
                     attachments=data["attachments"],
                     accused=data["accused"],
                     client_ref=data["client_ref"],
+                    received_at=data["received_at"],
+                    late_reason=data["late_reason"],
                 )
                 if data["settle"] and not registration.replayed:
                     services.petition_settle(

@@ -114,6 +114,10 @@ class Petition(models.Model):
     complainant_id_digest = models.CharField(max_length=64, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("registered at"), default=timezone.now, editable=False)
+    # When the grievance reached a desk (a paper ledger, an offline desk, a hotline's record):
+    # the acceptance deadline and the statistics by day and month count from it.
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    late_reason = models.TextField(_("why registered late"), blank=True, max_length=1000)
     acceptance_due_at = models.DateTimeField(_("acceptance due"))
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     due_at = models.DateTimeField(_("handling due"), null=True, blank=True)
@@ -191,6 +195,11 @@ class Petition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_number} {self.title}"
+
+    @property
+    def days_registered_late(self) -> int:
+        """Whole days between reaching a desk and being registered (0: the same day)."""
+        return max((self.created_at - self.received_at).days, 0)
 
     @property
     def is_open(self) -> bool:

@@ -261,6 +261,23 @@ class RegisterInput(serializers.Serializer):
         default=list,
         help_text=_("Photos or scanned letters (multipart only), at most 5."),
     )
+    received_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "When the grievance reached the desk (a paper ledger, an offline desk, a hotline's record); now when "
+            "not given. Not in the future; older than the configured window (90 days) only with late_reason. The "
+            "acceptance deadline and the monthly statistics count from it."
+        ),
+    )
+    late_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        help_text=_("Why a grievance received long ago is registered only now."),
+    )
     client_ref = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -6,7 +6,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import filetype
 from django.conf import settings
@@ -208,6 +208,35 @@ def _accused_people(accused: Sequence[dict], region: Region) -> list[AccusedPers
     return people
 
 
+# A desk's clock may run a little ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _checked_received_at(received_at: datetime | None, late_reason: str, now: datetime) -> tuple[datetime, str]:
+    """When the grievance reached the desk, checked: not in the future, and older than the
+    window only with a reason."""
+    late_reason = (late_reason or "").strip()
+    if received_at is None:
+        return now, late_reason
+    if received_at.tzinfo is None or received_at.utcoffset() is None:
+        received_at = timezone.make_aware(received_at)
+    if received_at > now + CLOCK_SKEW:
+        raise ValidationError({"received_at": _("The time it was received cannot be in the future.")})
+    if received_at > now:
+        return now, late_reason
+    window = settings.SUQIU_RECEIVED_WINDOW_DAYS
+    if received_at < now - timedelta(days=window) and not late_reason:
+        raise ValidationError(
+            {
+                "late_reason": _("It was received more than %(days)d days ago: say why it is registered only now.")
+                % {"days": window}
+            }
+        )
+    if len(late_reason) > 1000:
+        raise ValidationError({"late_reason": _("The reason can be at most 1000 characters.")})
+    return received_at, late_reason
+
+
 CLIENT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 
@@ -289,6 +318,8 @@ def petition_register(
     public_county_code: str | None = None,
     accused: Sequence[dict] = (),
     client_ref: str = "",
+    received_at: datetime | None = None,
+    late_reason: str = "",
 ) -> Registration:
     """Log a grievance (登记). Staff register at their intake unit; `actor=None` is a
     resident's own online submission. The case goes to the intake centre that decides
@@ -298,6 +329,11 @@ def petition_register(
     commission instead (`recusal.competent_commission`): the level above the accused's unit,
     around any commission the report names (回避). `accused` lists the officials named, as
     dicts of name, post and unit.
+
+    `received_at`: when the grievance reached a desk (a paper ledger, an offline desk, a
+    hotline's record), now by default; never in the future, and older than
+    `SUQIU_RECEIVED_WINDOW_DAYS` only with a `late_reason`. The acceptance deadline counts from
+    it; the registration time (`created_at`) is kept apart.
 
     `client_ref`: the registering client's own id for the case. The same reference from the
     same desk again returns the case registered the first time (`replayed`), also when both
@@ -326,6 +362,8 @@ def petition_register(
         attachments=attachments,
         public_county_code=public_county_code,
     )
+    now = timezone.now()
+    received_at, late_reason = _checked_received_at(received_at, late_reason, now)
     accused_people = _accused_people(accused, region)
     if category.confidential:
         # Taken in above the county (12388, a letter to the city): the commission of that
@@ -341,7 +379,6 @@ def petition_register(
     if holder is None:
         raise ValidationError({"region": _("No intake centre serves this village yet.")})
 
-    now = timezone.now()
     query_code = "".join(secrets.choice("0123456789") for _ in range(QUERY_CODE_LENGTH))
     petition = Petition(
         channel=channel,
@@ -361,7 +398,11 @@ def petition_register(
         complainant_id_digest=id_number_digest(complainant_id_number),
         client_ref=client_ref,
         created_at=now,
-        acceptance_due_at=deadline_add(now, deadline_days(category, DeadlineKind.ACCEPTANCE), category.day_type),
+        received_at=received_at,
+        late_reason=late_reason,
+        acceptance_due_at=deadline_add(
+            received_at, deadline_days(category, DeadlineKind.ACCEPTANCE), category.day_type
+        ),
     )
     petition.current_due_at = petition.acceptance_due_at
     original = _find_repeat(petition)
@@ -405,7 +446,11 @@ def petition_register(
         public=True,
         actor_unit=intake_unit,
         to_unit=holder,
-        data={"channel": channel, "acceptance_due_at": petition.acceptance_due_at.isoformat()},
+        data={
+            "channel": channel,
+            "acceptance_due_at": petition.acceptance_due_at.isoformat(),
+            **({"received_at": received_at.isoformat()} if received_at != now else {}),
+        },
         created_at=now,
     )
     if original is not None:
