@@ -118,6 +118,9 @@ class Petition(models.Model):
     # the acceptance deadline and the statistics by day and month count from it.
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     late_reason = models.TextField(_("why registered late"), blank=True, max_length=1000)
+    # Brought in from the county's past (a year of the old platform or paper ledgers): never
+    # notified, never escalated for a deadline that passed before this moment.
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True, editable=False)
     acceptance_due_at = models.DateTimeField(_("acceptance due"))
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     due_at = models.DateTimeField(_("handling due"), null=True, blank=True)
@@ -331,6 +334,7 @@ class PetitionEvent(AppendOnly, models.Model):
         REFERRAL_REPORTED = "referral_reported", _("result reported")
         REFERRAL_ACCEPTED = "referral_accepted", _("report accepted as done")
         REFERRAL_RETURNED = "referral_returned", _("returned for re-handling")
+        IMPORTED = "imported", _("imported from the county's past records")
 
     # event_petition_time starts with the case: no index of its own.
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="events", db_index=False)
