@@ -183,7 +183,8 @@ def _public_request(petition: Petition) -> dict:
         % {"service": petition.category.name, "township": township.name if township else ""},
         "agency_responsible": petition.holder_unit.name,
         "service_notice": "",
-        "requested_datetime": _iso(petition.created_at),
+        # When the resident made the request: the desk's or the hotline's record of it.
+        "requested_datetime": _iso(petition.received_at),
         "updated_datetime": _iso(_updated(petition)),
         "expected_datetime": _iso(petition.current_due_at) if is_open else None,
         "address": "".join(region.name for region in (county, township) if region is not None),
@@ -261,6 +262,17 @@ class RequestListView(Open311View):
             if value is not None and not -bound <= value <= bound:
                 raise _invalid(field, _("Give the coordinate in decimal degrees (WGS84)."))
             coordinates.append(value)
+        received_at = None
+        if raw := (data.get("attribute[received_at]") or "").strip():
+            try:
+                received_at = parse_datetime(raw)
+            except ValueError:
+                received_at = None
+            if received_at is None:
+                raise _invalid(
+                    "attribute[received_at]",
+                    _("Give the time the call was taken as an ISO 8601 date and time, e.g. 2026-09-28T15:30:00+08:00."),
+                )
         registration = open311_submit(
             integration=integration,
             request=Open311Request(
@@ -273,6 +285,8 @@ class RequestListView(Open311View):
                 address_string=data.get("address_string") or "",
                 lat=coordinates[0],
                 long=coordinates[1],
+                received_at=received_at,
+                late_reason=data.get("attribute[late_reason]") or "",
             ),
         )
         petition = registration.petition

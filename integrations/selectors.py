@@ -28,6 +28,7 @@ PUBLIC_FIELDS = (
     "tracking_number",
     "status",
     "created_at",
+    "received_at",
     "accepted_at",
     "replied_at",
     "closed_at",
@@ -98,16 +99,16 @@ def public_requests(
     if service_codes:
         cases = cases.filter(category__code__in=list(service_codes))
     if start is not None:
-        cases = cases.filter(created_at__gte=start)
+        cases = cases.filter(received_at__gte=start)
     if end is not None:
-        cases = cases.filter(created_at__lte=end)
+        cases = cases.filter(received_at__lte=end)
     if set(statuses) == {"open"}:
         cases = cases.filter(status__in=OPEN_STATUSES)
     elif set(statuses) == {"closed"}:
         cases = cases.exclude(status__in=OPEN_STATUSES)
     if county is not None:
         cases = cases.filter(within_q("region_code", [county.prefix]))
-    return list(cases.order_by("-created_at", "-id")[:limit])
+    return list(cases.order_by("-received_at", "-id")[:limit])
 
 
 def public_request_get(number: str) -> Petition | None:

@@ -35,6 +35,8 @@ OPEN311_FIELDS = {
     "complainant_name": "first_name",
     "complainant_phone": "phone",
     "attachments": "media_url",
+    "received_at": "attribute[received_at]",
+    "late_reason": "attribute[late_reason]",
 }
 
 
@@ -83,6 +85,9 @@ class Open311Request:
     address_string: str = ""
     lat: float | None = None
     long: float | None = None
+    # When the hotline or app took the call (its own record), and why it comes late if long ago.
+    received_at: datetime | None = None
+    late_reason: str = ""
 
 
 def _full_name(first_name: str, last_name: str) -> str:
@@ -160,6 +165,8 @@ def open311_submit(*, integration: Integration, request: Open311Request) -> Regi
             complainant_name=name,
             complainant_phone=request.phone.strip(),
             public_county_code=codes.pad(village.code[: codes.PREFIX_LENGTH["county"]]),
+            received_at=request.received_at,
+            late_reason=request.late_reason,
         )
     except ValidationError as error:
         raise _open311_errors(error) from None

@@ -168,7 +168,7 @@ def test_filters_by_id_service_dates_and_jurisdiction(client, world, register, c
 
 def test_requests_older_than_90_days_need_dates(client, world, register):
     old = register().petition
-    Petition.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=100))
+    Petition.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=100))
     assert client.get(f"{BASE}/requests.json").json() == []
     start = (timezone.localdate() - timedelta(days=120)).isoformat()
     rows = client.get(f"{BASE}/requests.json", {"start_date": start}).json()
@@ -319,3 +319,28 @@ def test_a_broken_multipart_post_is_refused_in_chinese_in_the_spec_format(client
     )
     _assert_spec_error(response, 400)
     assert "表单" in response.json()[0]["description"], response.json()
+
+
+def test_a_request_keeps_the_time_the_hotline_took_the_call(client, issue_key, post_request):
+    """`attribute[received_at]`: the hotline's own record; the deadline and requested_datetime
+    count from it. Malformed or in the future: a 400 naming the parameter, nothing saved."""
+    import time_machine
+
+    from petitions.models import Petition
+    from tests.clock import at
+
+    _integration, key = issue_key()
+    with time_machine.travel(at(2026, 10, 12, 9, 0), tick=False):
+        bad = post_request(key, **{"attribute[received_at]": "昨天下午"})
+        future = post_request(key, **{"attribute[received_at]": "2026-10-13T09:00:00+08:00"})
+        assert bad.status_code == future.status_code == 400
+        assert "attribute[received_at]" in bad.json()[0]["description"]
+        assert "attribute[received_at]" in future.json()[0]["description"]
+        assert not Petition.objects.exists()
+        made = post_request(key, **{"attribute[received_at]": "2026-10-09T16:00:00+08:00"})
+        assert made.status_code == 201, made.content
+    case = Petition.objects.get()
+    assert case.received_at == at(2026, 10, 9, 16, 0) and case.created_at == at(2026, 10, 12, 9, 0)
+    number = made.json()[0]["service_request_id"]
+    listed = client.get(f"/open311/v2/requests/{number}.json").json()[0]
+    assert listed["requested_datetime"].startswith("2026-10-09T16:00")
