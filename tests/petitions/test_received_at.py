@@ -111,3 +111,17 @@ def test_the_walk_in_page_takes_the_time_it_was_received_and_the_case_page_shows
         client.force_login(world.users["handler"])
         page = client.get(reverse("petitions:case", kwargs={"pk": case.pk})).content.decode()
     assert "2026-10-09 16:00" in page and "2026-10-12 09:00" in page and "晚登记 2 天" in page
+
+
+@pytest.mark.usefixtures("notification_routes")
+def test_a_case_registered_after_its_acceptance_deadline_is_overdue_at_once(world, register):
+    from petitions import tasks
+    from petitions.models import Escalation
+
+    with time_machine.travel(at(2026, 11, 30, 9, 0), tick=False):
+        # Received 1 Oct on paper, entered 30 Nov: 15 working days counted from 8 Oct (National
+        # Day off, 10 Oct worked) ended on 27 Oct.
+        case = register(received_at=at(2026, 10, 1, 10, 0)).petition
+        assert case.acceptance_due_at == end_of(2026, 10, 27) and case.is_overdue
+        assert tasks.escalate_overdue() == 1
+    assert Escalation.objects.get(petition=case).missed_due_at == end_of(2026, 10, 27)
