@@ -60,6 +60,7 @@ def is_large(queryset) -> bool:
 def export_headers() -> list[str]:
     return [
         _("Tracking number"),
+        _("Received at"),
         _("Registered at"),
         _("Level registered at"),
         _("Village code"),
@@ -125,6 +126,7 @@ def export_rows(user: User, queryset) -> Iterator[list]:
                 name, phone, id_number = mask_name(name), mask_phone(phone), mask_id_number(id_number)
             yield [
                 petition.tracking_number,
+                _local(petition.received_at),
                 _local(petition.created_at),
                 petition.level,
                 petition.region_code,

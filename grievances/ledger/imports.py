@@ -6,18 +6,20 @@ the first row over MAX_IMPORT_ROWS, unread beyond it. A formula cell is refused 
 column named), so is free text beginning with a formula sign; a lone dash means "none". The
 preview runs the same import and rolls it back, so it reports exactly what the real import
 would refuse. Cases are created through `petition_register` (events and deadlines as at the
-desk); the paper's date is kept in a note (the deadlines run from when the system learns of the
-case); a row that says how the matter was settled on the spot is then closed through
-`petition_settle`. The template's cells go through `config.spreadsheets`, as the export's do.
+desk); the paper's date is the case's `received_at` (the acceptance deadline and the statistics
+count from it), with the late reason "entered late from the paper ledger" when it is older than
+SUQIU_RECEIVED_WINDOW_DAYS; a row that says how the matter was settled on the spot is then
+closed through `petition_settle`. The template's cells go through `config.spreadsheets`, as the export's do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zipfile import BadZipFile, ZipFile
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
@@ -26,7 +28,7 @@ from django.utils.translation import gettext as _
 from config import spreadsheets
 from config.errors import Refused
 from petitions.models import Category, Channel, Petition
-from petitions.services import petition_note, petition_register, petition_settle
+from petitions.services import petition_register, petition_settle
 from stations import codes
 from stations.models import Region, Unit, User
 
@@ -43,7 +45,7 @@ def import_columns() -> list[tuple[str, str]]:
         ("region", _("Village code (12 digits)")),
         ("category", _("Category (code or name)")),
         ("channel", _("Channel")),
-        ("registered_on", _("Registered on (YYYY-MM-DD)")),
+        ("received_on", _("Received on (YYYY-MM-DD)")),
         ("title", _("Title")),
         ("content", _("Content")),
         ("complainant_name", _("Complainant")),
@@ -238,21 +240,10 @@ def _parse(values: list, lookups: _Lookups, today: date, number: int) -> tuple[d
         errors["channel"] = _("Unknown channel.")
     data["channel"] = channel or ""
 
-    raw_date = cells["registered_on"]
-    day = None
-    if isinstance(raw_date, datetime):
-        day = raw_date.date()
-    elif isinstance(raw_date, date):
-        day = raw_date
-    else:
-        text = _text(raw_date).replace("/", "-").replace(".", "-")
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            errors["registered_on"] = _("Give the date as YYYY-MM-DD.")
-    if day is not None and day > today:
-        errors["registered_on"] = _("The date is in the future.")
-    data["registered_on"] = day
+    day, message = parse_day(cells["received_on"], today)
+    if message:
+        errors["received_on"] = message
+    data["received_on"] = day
 
     anonymous = _text(cells["anonymous"]).lower()
     if anonymous not in YES | NO:
@@ -262,6 +253,37 @@ def _parse(values: list, lookups: _Lookups, today: date, number: int) -> tuple[d
         data[name] = _text(cells[name])
     errors |= refused  # a formula's own message, not "unknown category" for the emptied cell
     return data, {name: errors[name] for name in names if name in errors}
+
+
+def parse_day(raw, today: date) -> tuple[date | None, str]:
+    """A day from a date cell or text written YYYY-MM-DD (or with / or .), not after `today`:
+    (the day, "") or (None, why not)."""
+    if isinstance(raw, datetime):
+        day = raw.date()
+    elif isinstance(raw, date):
+        day = raw
+    else:
+        text = _text(raw).replace("/", "-").replace(".", "-")
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return None, _("Give the date as YYYY-MM-DD.")
+    if day > today:
+        return None, _("The date is in the future.")
+    return day, ""
+
+
+def start_of(day: date) -> datetime:
+    """The first moment of a local day: when a case a paper ledger dates reached the desk."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+# Why a case older than the window is registered only now. Written into the case, in the
+# language of the records (the titles and contents are Chinese too), whoever imports it.
+LATE_REASON = "纸质台账补录"
+
+# The service's names for what a ledger's column holds.
+SERVICE_FIELDS = {"text": "settled", "received_at": "received_on", "late_reason": "received_on"}
 
 
 def _unpacked_size(source) -> int:
@@ -313,7 +335,8 @@ def ledger_import(*, actor: User, intake_unit: Unit, source, dry_run: bool) -> I
     kept either way (the preview)."""
     headers = dict(import_columns())
     result = ImportResult()
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     lookups = _Lookups(intake_unit.region.code[: codes.PREFIX_LENGTH["county"]])
     rows, refusal = _read_capped(source)
     if refusal is not None:
@@ -334,6 +357,8 @@ def ledger_import(*, actor: User, intake_unit: Unit, source, dry_run: bool) -> I
                 continue
             try:
                 with transaction.atomic():
+                    received_at = start_of(data["received_on"])
+                    late = received_at < now - timedelta(days=settings.SUQIU_RECEIVED_WINDOW_DAYS)
                     petition = petition_register(
                         actor=actor,
                         intake_unit=intake_unit,
@@ -346,19 +371,15 @@ def ledger_import(*, actor: User, intake_unit: Unit, source, dry_run: bool) -> I
                         complainant_name=data["complainant_name"],
                         complainant_phone=data["complainant_phone"],
                         complainant_id_number=data["complainant_id_number"],
+                        received_at=received_at,
+                        late_reason=LATE_REASON if late else "",
                     ).petition
-                    petition_note(
-                        petition_id=petition.pk,
-                        actor=actor,
-                        text=_("Entered from the paper ledger; registered on paper on %(day)s.")
-                        % {"day": data["registered_on"].isoformat()},
-                    )
                     if data["settled"]:
                         petition = petition_settle(petition_id=petition.pk, actor=actor, text=data["settled"])
                     result.created.append(petition)
             except ValidationError as error:
                 for name, messages in error.message_dict.items() if hasattr(error, "error_dict") else []:
-                    fail(number, "settled" if name == "text" else name, " ".join(messages))
+                    fail(number, SERVICE_FIELDS.get(name, name), " ".join(messages))
                 if not hasattr(error, "error_dict"):
                     fail(number, "", " ".join(error.messages))
             except Refused as error:

