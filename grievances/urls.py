@@ -2,6 +2,7 @@ from django.urls import path
 
 from grievances import views
 from grievances.ledger import views as ledger
+from grievances.offline import views as offline
 from grievances.portal import views as portal
 from grievances.stats import views as stats
 
@@ -28,4 +29,9 @@ urlpatterns = [
     path("staff/export/<str:token>/", ledger.ledger_download, name="ledger_download"),
     path("staff/import/", ledger.ledger_import_page, name="ledger_import"),
     path("staff/import/template/", ledger.ledger_import_template, name="ledger_import_template"),
+    # The offline village desk (grievances/offline/): the worker and the manifest under the page's
+    # own path, so that the worker's scope covers it.
+    path("staff/offline/", offline.desk, name="offline_desk"),
+    path("staff/offline/manifest.webmanifest", offline.manifest, name="offline_manifest"),
+    path("staff/offline/sw.js", offline.service_worker, name="offline_worker"),
 ]
