@@ -219,16 +219,17 @@ class CountyStatistics:
 
 
 def county_statistics(county: Region, year: int | None = None) -> CountyStatistics:
-    """Aggregates only, over the cases registered in the county in `year`: a fixed number of
-    grouped queries whatever the number of cases (no personal data leaves the database)."""
+    """Aggregates only, over the cases received in the county in `year` (by `received_at`, the
+    day they reached a desk): a fixed number of grouped queries whatever the number of cases
+    (no personal data leaves the database)."""
     year = year or timezone.localdate().year
     low, high = codes.code_range(county.prefix)
     tz = timezone.get_current_timezone()
     cases = Petition.objects.filter(
         region_code__gte=low,
         region_code__lte=high,
-        created_at__gte=datetime(year, 1, 1, tzinfo=tz),
-        created_at__lt=datetime(year + 1, 1, 1, tzinfo=tz),
+        received_at__gte=datetime(year, 1, 1, tzinfo=tz),
+        received_at__lt=datetime(year + 1, 1, 1, tzinfo=tz),
     )
     rated_values = [Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED, Satisfaction.UNSATISFIED]
     totals = cases.aggregate(

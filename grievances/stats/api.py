@@ -31,10 +31,12 @@ class StatsSummaryView(APIView):
     throttle_classes = [IntegrationRateThrottle]
 
     @extend_schema(
-        summary=gettext_lazy("Statistics of the cases registered in a period"),
+        summary=gettext_lazy("Statistics of the cases received in a period"),
         description=gettext_lazy(
+            "The cases received in the period (the day they reached a desk, not the day they were registered). "
             "Counts by level, category, channel, status, satisfaction and source; on-time and closure rates; "
-            "repeats; by month; per child region. Only the regions in the caller's view (404 otherwise)."
+            "repeats; by month; how late they were registered; per child region. Only the regions in the "
+            "caller's view (404 otherwise)."
         ),
         parameters=[
             OpenApiParameter("region", str, description=gettext_lazy("A 12-digit division code.")),

@@ -145,15 +145,16 @@ def _report_timing(referral_status: str, due: datetime, reported: datetime | Non
 
 
 def commission_summary(user: User, *, region: Region | None, date_from: date, date_to: date) -> CommissionSummary:
-    """Reports against officials registered from `date_from` to `date_to` (China time) in the
+    """Reports against officials received from `date_from` to `date_to` (China time, by
+    `received_at`: the day the report reached a desk, not the day it was typed in) in the
     region (or all the user's commissions answer for). Five queries, whatever the size: the
     reports, their dispositions, the people's outcomes, the referrals, the child regions."""
     reports = commission_reports_for(user, region=region).filter(
-        created_at__gte=day_range(date_from)[0], created_at__lt=day_range(date_to)[1]
+        received_at__gte=day_range(date_from)[0], received_at__lt=day_range(date_to)[1]
     )
     rows = list(
         reports.annotate(accused_count=Count("accused", distinct=True))
-        .values_list("pk", "created_at", "status", "channel", "region_code", "source", "accused_count")
+        .values_list("pk", "received_at", "status", "channel", "region_code", "source", "accused_count")
         .order_by()
     )
     summary = CommissionSummary(region=region, date_from=date_from, date_to=date_to, received=len(rows))
@@ -202,12 +203,12 @@ def commission_summary(user: User, *, region: Region | None, date_from: date, da
     days: list[float] = []
     child_length = child_prefix_length(region)
     children: dict[str, Counter] = {}
-    for pk, created_at, _status, channel, region_code, source, _count in rows:
+    for pk, received_at, _status, channel, region_code, source, _count in rows:
         report = found[pk]
         stage = report.stage
         stages[stage] += 1
         by_channel[channel] += 1
-        by_month[timezone.localtime(created_at).strftime("%Y-%m")] += 1
+        by_month[timezone.localtime(received_at).strftime("%Y-%m")] += 1
         by_source[source] += 1
         if source in FROM_ABOVE and pk in first_from_above:
             handed_down_by[first_from_above[pk]] += 1
@@ -216,7 +217,7 @@ def commission_summary(user: User, *, region: Region | None, date_from: date, da
         by_disposition.update(report.outcomes())
         if report.dispositions:
             summary.disposed += 1
-            days.append((report.dispositions[0][0] - created_at).total_seconds() / SECONDS_PER_DAY)
+            days.append((report.dispositions[0][0] - received_at).total_seconds() / SECONDS_PER_DAY)
         elif stage == "being_handled":
             summary.in_progress += 1
         if child_length is not None:

@@ -9,9 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DailyStat(models.Model):
-    """One cell of the daily rollup (每日统计): how many cases registered on `date` in one
-    village, at one level, of one category, channel, status, satisfaction and source, as the
-    status stood when the day was last rolled up. Dashboards read these instead of the case table."""
+    """One cell of the daily rollup (每日统计): how many cases received on `date` (the day they
+    reached a desk, `Petition.received_at`) in one village, at one level, of one category,
+    channel, status, satisfaction and source, registered the same number of whole days late, as
+    the status stood when the day was last rolled up. Dashboards read these instead of the case
+    table."""
 
     date = models.DateField(_("date"))
     region_code = models.CharField(_("village code"), max_length=12)
@@ -23,6 +25,11 @@ class DailyStat(models.Model):
     # Where the cases came from (`Petition.source`). The database default keeps a bulk load
     # written in SQL before the column existed (bench/generate.py) valid: those cases are own.
     source = models.CharField(_("source"), max_length=12, default="own", db_default="own")
+    # Whole days from reaching a desk to being registered (`Petition.days_registered_late`);
+    # NULL for a case brought in from the county's past, which no desk registered late.
+    days_late = models.PositiveSmallIntegerField(
+        _("days registered late"), null=True, blank=True, default=0, db_default=0
+    )
     cases = models.PositiveIntegerField(_("cases"), default=0)
     answered = models.PositiveIntegerField(_("answered"), default=0)
     on_time = models.PositiveIntegerField(_("answered on time"), default=0)
@@ -34,8 +41,19 @@ class DailyStat(models.Model):
         indexes = [models.Index(fields=["region_code", "date"], name="dailystat_region_date")]
         constraints = [
             models.UniqueConstraint(
-                fields=["date", "region_code", "level", "category", "channel", "status", "satisfaction", "source"],
+                fields=[
+                    "date",
+                    "region_code",
+                    "level",
+                    "category",
+                    "channel",
+                    "status",
+                    "satisfaction",
+                    "source",
+                    "days_late",
+                ],
                 name="dailystat_cell_unique",
+                nulls_distinct=False,
                 violation_error_message=_("This day's cell is already rolled up."),
             ),
         ]
@@ -45,10 +63,14 @@ class DailyStat(models.Model):
 
 
 class DailyStatDay(models.Model):
-    """A day the rollup has covered (已汇总日): days without a row are counted live."""
+    """A day the rollup has covered (已汇总日): days without a row are counted live. Its cells
+    count the cases received that day and registered before `registered_before`; the cases
+    registered later for that day (a village entering its paper ledger) are counted live until
+    the day is rolled again."""
 
     date = models.DateField(_("date"), primary_key=True)
     rolled_at = models.DateTimeField(_("rolled up at"), default=timezone.now)
+    registered_before = models.DateTimeField(_("counts the cases registered before"), default=timezone.now)
     cases = models.PositiveIntegerField(_("cases"), default=0)
 
     class Meta:
@@ -60,9 +82,9 @@ class DailyStatDay(models.Model):
 
 
 class MonthlyCountyStat(models.Model):
-    """One marginal of the monthly rollup (月度县级统计): the cases registered in one calendar
+    """One marginal of the monthly rollup (月度县级统计): the cases received in one calendar
     month in one county with one value of one dimension (level, category, channel, status,
-    satisfaction or source), summed from `DailyStat`. Statistics of a city, the province or everything
+    satisfaction, source or days registered late), summed from `DailyStat`. Statistics of a city, the province or everything
     read these for the whole months the daily rollup covers: every case counts once in each
     dimension, so a county's month is a few dozen rows whatever its cases (a province's year
     is tens of thousands of rows, not hundreds of thousands of daily cells). Rebuilt from

@@ -3,15 +3,23 @@ again from the case table into `DailyStat`, so dashboards over millions of cases
 thousand rows. A day is replaced whole in one transaction: re-running it (or two workers
 running it) leaves exactly one copy of its rows. In the same transaction the monthly
 per-county cells (`MonthlyCountyStat`) of the day's month are rebuilt from its daily cells,
-so the two rollups always agree. The nightly job is `grievances.stats.tasks.rollup_statistics`."""
+so the two rollups always agree. The nightly job is `grievances.stats.tasks.rollup_statistics`.
+
+A day's cells are the cases *received* that day (`received_at`) and registered before a
+moment (`DailyStatDay.registered_before`, the midnight that began the day of the run): a
+case registered later for that day is counted live by the statistics until the day is rolled
+again, and the nightly job rolls again every day outside its window that gained such cases
+(`days_registered_late_since`). Midnight rather than the moment of the run: a registration
+typed at 23:59 commits long before the job's 01:20, so no case falls between the cells and
+the live count."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import Substr
+from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
 from grievances.stats.models import DailyStat, DailyStatDay, MonthlyCountyStat
@@ -21,6 +29,7 @@ from grievances.stats.summary import (
     MARGINALS,
     answered_q,
     day_range,
+    days_late_expression,
     month_bounds,
     on_time_q,
 )
@@ -31,12 +40,19 @@ from stations import codes
 _MONTH_LOCK = 0x5355_5131
 
 
-def rollup_rows(day: date) -> list[DailyStat]:
-    """The rollup cells of one local day, computed from the case table (one grouped query)."""
+def cutoff_for(today: date) -> datetime:
+    """The moment the cells rolled on `today` stop counting registrations: its midnight."""
+    return day_range(today)[0]
+
+
+def rollup_rows(day: date, registered_before: datetime) -> list[DailyStat]:
+    """The rollup cells of one local day, computed from the case table (one grouped query):
+    the cases received that day and registered before `registered_before`."""
     start, end = day_range(day)
     rows = (
         petitions_for_rollup()
-        .filter(created_at__gte=start, created_at__lt=end)
+        .filter(received_at__gte=start, received_at__lt=end, created_at__lt=registered_before)
+        .annotate(days_late=days_late_expression())
         .values("region_code", *DIMENSIONS)
         .annotate(
             n=Count("id"),
@@ -56,6 +72,7 @@ def rollup_rows(day: date) -> list[DailyStat]:
             status=row["status"],
             satisfaction=row["satisfaction"] or "",
             source=row["source"],
+            days_late=row["days_late"],
             cases=row["n"],
             answered=row["answered"],
             on_time=row["on_time"],
@@ -85,7 +102,7 @@ def monthly_rows(month: date) -> list[MonthlyCountyStat]:
                 month=first,
                 region_code=codes.pad(row["county"]),
                 dimension=dimension,
-                value=str(row[column]),
+                value="" if row[column] is None else str(row[column]),
                 cases=row["n"],
                 answered=row["s_answered"],
                 on_time=row["s_on_time"],
@@ -102,13 +119,17 @@ def rollup_day(day: date) -> int:
     return rollup_days([day])
 
 
-def rollup_days(days: list[date]) -> int:
+def rollup_days(days: list[date], *, registered_before: datetime | None = None) -> int:
     """Replace the rollup of the given past days of ONE calendar month in one transaction,
-    then rebuild that month's monthly per-county cells once. Returns the cases they hold."""
+    then rebuild that month's monthly per-county cells once. The cells count the cases
+    registered before `registered_before` (default: today's midnight, `cutoff_for`); those
+    registered since are counted live. Returns the cases they hold."""
     if not days:
         return 0
-    if max(days) >= timezone.localdate():
+    today = timezone.localdate()
+    if max(days) >= today:
         raise ValueError("today is counted live; only past days are rolled up")
+    registered_before = registered_before or cutoff_for(today)
     first = min(days).replace(day=1)
     if any(day.replace(day=1) != first for day in days):
         raise ValueError("the days must lie in one month")
@@ -122,12 +143,55 @@ def rollup_days(days: list[date]) -> int:
             # Lock the day's marker first so two workers rolling the same day take turns.
             DailyStatDay.objects.get_or_create(date=day)
             DailyStatDay.objects.select_for_update().get(date=day)
-            rows = rollup_rows(day)
+            rows = rollup_rows(day, registered_before)
             DailyStat.objects.filter(date=day).delete()
             DailyStat.objects.bulk_create(rows, batch_size=1000)
             day_cases = sum(row.cases for row in rows)
-            DailyStatDay.objects.filter(date=day).update(rolled_at=timezone.now(), cases=day_cases)
+            DailyStatDay.objects.filter(date=day).update(
+                rolled_at=timezone.now(), registered_before=registered_before, cases=day_cases
+            )
             cases += day_cases
         MonthlyCountyStat.objects.filter(month=first).delete()
         MonthlyCountyStat.objects.bulk_create(monthly_rows(first), batch_size=1000)
     return cases
+
+
+def days_registered_late_since(registered_before: datetime, *, before: date) -> list[date]:
+    """The rolled-up days before `before` that gained cases since they were rolled: a case
+    received on one of them and registered at or after the day's `registered_before`, but
+    before `registered_before` (the cutoff of this run). One query over the cases registered
+    since the oldest cutoff of those days (the `created_at` index), which is the previous
+    night's once the nightly job runs every night."""
+    rolled = DailyStatDay.objects.filter(date__lt=before, registered_before__lt=registered_before)
+    oldest = rolled.aggregate(oldest=Min("registered_before"))["oldest"]
+    if oldest is None:
+        return []
+    tz = timezone.get_current_timezone()
+    received_days = set(
+        petitions_for_rollup()
+        .filter(created_at__gte=oldest, created_at__lt=registered_before, received_at__lt=day_range(before)[0])
+        .annotate(day=TruncDate("received_at", tzinfo=tz))
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    if not received_days:
+        return []
+    return sorted(rolled.filter(date__in=received_days).values_list("date", flat=True))
+
+
+def advance_cutoff(registered_before: datetime, *, before: date) -> int:
+    """Move the cutoff of the rolled-up days before `before` still behind `registered_before`
+    forward to it: called once the days that gained cases were rolled again, so every other
+    one holds all its cases registered before it. The statistics then read the cases
+    registered late for a rolled day as one range of `created_at`. Returns the days moved."""
+    return DailyStatDay.objects.filter(date__lt=before, registered_before__lt=registered_before).update(
+        registered_before=registered_before
+    )
+
+
+def days_by_month(days: list[date]) -> dict[date, list[date]]:
+    """Days grouped by their calendar month (first day), as `rollup_days` takes them."""
+    by_month: dict[date, list[date]] = {}
+    for day in sorted(set(days)):
+        by_month.setdefault(day.replace(day=1), []).append(day)
+    return by_month

@@ -41,6 +41,20 @@ class StatsSummaryInput(serializers.Serializer):
         return attrs
 
 
+class LateRegistrationSerializer(serializers.Serializer):
+    cases = serializers.IntegerField(help_text=gettext_lazy("Cases counted (not brought in from the past)."))
+    late = serializers.IntegerField(
+        help_text=gettext_lazy("Registered one whole day or more after they were received.")
+    )
+    late_rate = serializers.FloatField(allow_null=True, help_text=gettext_lazy("late ÷ cases, in percent."))
+    median_days = serializers.FloatField(
+        allow_null=True, help_text=gettext_lazy("Median whole days from received to registered, over the cases.")
+    )
+    mean_days = serializers.FloatField(
+        allow_null=True, help_text=gettext_lazy("Mean whole days from received to registered, over the cases.")
+    )
+
+
 class StatsSummarySerializer(serializers.Serializer):
     region = serializers.SerializerMethodField()
     date_from = serializers.DateField()
@@ -64,8 +78,20 @@ class StatsSummarySerializer(serializers.Serializer):
             "referred up from below."
         ),
     )
-    by_month = serializers.DictField(child=serializers.IntegerField())
-    by_child_region = serializers.ListField(child=serializers.DictField())
+    by_month = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text=gettext_lazy("Cases by the month they were received (YYYY-MM), not registered."),
+    )
+    late_registration = LateRegistrationSerializer(
+        help_text=gettext_lazy(
+            "How late the cases were registered after they reached a desk (cases brought in from the county's "
+            "past are left out)."
+        )
+    )
+    by_child_region = serializers.ListField(
+        child=serializers.DictField(),
+        help_text=gettext_lazy("Per child region: code, name, level, total and its late_registration."),
+    )
 
     def get_region(self, summary) -> dict | None:
         region = summary.region

@@ -1,6 +1,7 @@
 """Statistics for staff (统计): counts by level, category, channel, status, satisfaction and
 source (来源: own intake, handed down by the city or the province, referred up), on-time and
-closure rates, repeats, trends by month and a per-child-region drill-down.
+closure rates, repeats, trends by month, how late cases were registered (迟录) and a
+per-child-region drill-down.
 
 Who sees what (DESIGN.md §4), from `stations.selectors.scope_for` (the cases counted live:
 `petitions.selectors.petitions_counted_for`):
@@ -16,8 +17,11 @@ province or everything (and no category asked for), the months lying wholly in t
 (the current month up to yesterday included) are read from the coarser `MonthlyCountyStat`
 instead (per county, month and one dimension at a time), and only the partial months at the
 edges from `DailyStat`; every other day of the period (today, and any day not rolled up
-yet) is counted live from the case table through the `created_at` index. Desk staff's figures depend on units, which the rollup does
-not keep, so theirs are always live (a unit's cases are few).
+yet) is counted live from the case table through the `received_at` index, and so are the
+cases registered for a rolled-up day after it was rolled (`DailyStatDay.registered_before`:
+a village entering last week's paper ledger today), through the `created_at` index. Desk
+staff's figures depend on units, which the rollup does not keep, so theirs are always live
+(a unit's cases are few).
 
 Definitions:
 
@@ -29,10 +33,14 @@ Definitions:
 - *closure rate* (办结率): cases with status `closed` ÷ cases registered, in percent;
 - *repeats* (重复件): cases linked to an earlier case of the same complainant (`repeat_of`);
 - *by source* (按来源): `Petition.source` as the linkage services set it — own intake, handed
-  down by the city, handed down by the province, referred up from below.
+  down by the city, handed down by the province, referred up from below;
+- *days late* (迟录天数): whole days from reaching a desk to being registered
+  (`Petition.days_registered_late`); *registered late* (迟录): one day or more. A case brought
+  in from the county's past (`imported_at`) was registered by no desk and is left out of them.
 
-Every figure counts the cases *registered* in the period, with their status as it stands
-now (for rolled-up days: as it stood at the last rollup, which re-rolls a trailing window).
+Every figure counts the cases *received* in the period (`received_at`, the day the grievance
+reached a desk, not the day it was typed in), with their status as it stands now (for
+rolled-up days: as it stood at the last rollup, which re-rolls a trailing window).
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, Func, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -55,7 +63,7 @@ from stations.models import Region, User
 from stations.selectors import Scope, has_stats_rights, scope_for, within_q
 
 LEVELS = ("county", "township", "village")
-DIMENSIONS = ("level", "category_id", "channel", "status", "satisfaction", "source")
+DIMENSIONS = ("level", "category_id", "channel", "status", "satisfaction", "source", "days_late")
 COUNTY_LENGTH = codes.PREFIX_LENGTH["county"]
 # The regions whose statistics read the monthly per-county rollup (None: everything seen).
 MONTHLY_LEVELS = (Region.Level.PROVINCE, Region.Level.CITY)
@@ -135,6 +143,70 @@ def _monthly_months(rolled: list[date], date_from: date, date_to: date, today: d
     ]
 
 
+class _WholeDaysBetween(Func):
+    """Whole days from the second instant to the first, never below 0: `timedelta.days`
+    clamped, as `Petition.days_registered_late` counts them."""
+
+    arity = 2
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra):  # SQLite keeps instants as UTC text
+        return super().as_sql(
+            compiler,
+            connection,
+            template="MAX(CAST(julianday(%(expressions)s) AS INTEGER), 0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="GREATEST(floor(extract(epoch FROM (%(expressions)s)) / 86400), 0)::integer",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+
+def days_late_expression() -> Case:
+    """A case's days registered late (the `days_late` dimension), NULL for an imported one."""
+    return Case(
+        When(imported_at__isnull=False, then=Value(None)),
+        default=_WholeDaysBetween("created_at", "received_at"),
+        output_field=IntegerField(),
+    )
+
+
+def late_figures(days: Counter) -> dict:
+    """The late-registration figure (迟录) of a histogram {days late: cases} (None: imported,
+    not counted): the cases counted, those registered a day or more late, their share (%), and
+    the median and mean days late over every case counted."""
+    counted = sorted((d, n) for d, n in days.items() if d is not None and n)
+    total = sum(n for _d, n in counted)
+    late = sum(n for d, n in counted if d >= 1)
+
+    def nth(k: int) -> int:  # the k-th smallest value, from 0
+        for d, n in counted:
+            if k < n:
+                return d
+            k -= n
+        raise IndexError(k)
+
+    return {
+        "cases": total,
+        "late": late,
+        "late_rate": round(100 * late / total, 1) if total else None,
+        "median_days": (nth((total - 1) // 2) + nth(total // 2)) / 2 if total else None,
+        "mean_days": round(sum(d * n for d, n in counted) / total, 1) if total else None,
+    }
+
+
+def _days_value(value: str) -> int | None:
+    """A `days_late` marginal's value back to its number ('' for the imported cases)."""
+    return int(value) if value not in ("", "None") else None
+
+
 def answered_q() -> Q:
     return Q(replied_at__isnull=False)
 
@@ -167,7 +239,12 @@ class Summary:
     by_source: dict[str, int] = field(default_factory=dict)
     by_month: dict[str, int] = field(default_factory=dict)
     by_child_region: list[dict] = field(default_factory=list)
+    days_late: Counter = field(default_factory=Counter)  # {whole days late: cases}, None: imported
     live_days: int = 0
+
+    @property
+    def late_registration(self) -> dict:
+        return late_figures(self.days_late)
 
     @property
     def closed(self) -> int:
@@ -196,6 +273,7 @@ def _fold(summary: Summary, rows, counts: dict, category_codes: dict[int, str]) 
         counts["status"][row["status"]] += n
         counts["satisfaction"][row["satisfaction"] or ""] += n
         counts["source"][row["source"]] += n
+        counts["days_late"][row["days_late"]] += n
 
 
 def summary_for(
@@ -207,7 +285,7 @@ def summary_for(
     category: Category | None = None,
     monthly: bool = True,
 ) -> Summary:
-    """The statistic of the cases registered from `date_from` to `date_to` (inclusive) in
+    """The statistic of the cases received from `date_from` to `date_to` (inclusive) in
     `region`'s subtree (or everything the user sees), in a fixed number of queries.
 
     `monthly=False` reads rolled-up days from the daily cells only (the same figures)."""
@@ -215,18 +293,19 @@ def summary_for(
     summary = Summary(region=region, date_from=date_from, date_to=date_to)
     counts: dict[str, Counter] = defaultdict(Counter)
     months: Counter = Counter()
-    children: Counter = Counter()
+    children: dict[str, Counter] = defaultdict(Counter)  # {child prefix: {days late: cases}}
     category_codes = dict(Category.objects.values_list("pk", "code"))
     child_length = child_prefix_length(region)
 
-    rolled: list[date] = []
+    rolled_before: dict[date, datetime] = {}
     today = timezone.localdate()
     if _uses_rollup(scope):
-        rolled = list(
+        rolled_before = dict(
             DailyStatDay.objects.filter(date__gte=date_from, date__lte=min(date_to, today - timedelta(days=1)))
             .order_by("date")
-            .values_list("date", flat=True)
+            .values_list("date", "registered_before")
         )
+    rolled = list(rolled_before)
     rolled_set = set(rolled)
     live_days = [
         date_from + timedelta(days=n)
@@ -275,17 +354,14 @@ def summary_for(
         if child_length and connection.vendor != "postgresql":
             for row in (
                 stats.annotate(child=Substr("region_code", 1, child_length))
-                .values("child")
+                .values("child", "days_late")
                 .annotate(n=Sum("cases"))
                 .order_by()
             ):
-                children[row["child"]] += row["n"] or 0
+                children[row["child"]][row["days_late"]] += row["n"] or 0
 
-    if live_days:
-        spans = [(day_range(low)[0], day_range(high)[1]) for low, high in _ranges(live_days)]
-        cases = petitions_counted_for(user).filter(
-            Q(*[Q(created_at__gte=start, created_at__lt=end) for start, end in spans], _connector=Q.OR)
-        )
+    if live_days or rolled_before:
+        cases = petitions_counted_for(user).filter(live_q(live_days, rolled_before))
         if region is not None:
             cases = cases.filter(within_q("region_code", [region.prefix]))
         if category is not None:
@@ -297,23 +373,24 @@ def summary_for(
             "repeats": Count("id", filter=Q(repeat_of__isnull=False)),
         }
         tz = timezone.get_current_timezone()
+        cases = cases.annotate(days_late=days_late_expression())
         if connection.vendor == "postgresql":
             # The three groupings of today's cases in one scan, as for the rollup cells.
             _fold_live_once(summary, cases, child_length, counts, months, children, category_codes)
         else:
             _fold(summary, cases.values(*DIMENSIONS).annotate(**live).order_by(), counts, category_codes)
             for row in (
-                cases.annotate(month=TruncMonth("created_at", tzinfo=tz)).values("month").annotate(n=Count("id"))
+                cases.annotate(month=TruncMonth("received_at", tzinfo=tz)).values("month").annotate(n=Count("id"))
             ):
                 months[row["month"].strftime("%Y-%m")] += row["n"]
         if child_length and connection.vendor != "postgresql":
             for row in (
                 cases.annotate(child=Substr("region_code", 1, child_length))
-                .values("child")
+                .values("child", "days_late")
                 .annotate(n=Count("id"))
                 .order_by()
             ):
-                children[row["child"]] += row["n"]
+                children[row["child"]][row["days_late"]] += row["n"]
 
     summary.by_level = {level: counts["level"].get(level, 0) for level in LEVELS} | {
         level: n for level, n in counts["level"].items() if level not in LEVELS
@@ -325,6 +402,7 @@ def summary_for(
     summary.by_satisfaction["unrated"] = counts["satisfaction"].get("", 0)
     summary.by_source = {value: counts["source"].get(value, 0) for value in Source.values}
     summary.by_month = dict(sorted(months.items()))
+    summary.days_late = +counts["days_late"]
     if child_length:
         summary.by_child_region = _child_rows(region, child_length, children)
     return summary
@@ -338,7 +416,29 @@ MARGINALS = {
     "status": "status",
     "satisfaction": "satisfaction",
     "source": "source",
+    "days_late": "days_late",
 }
+
+
+def live_q(live_days: list[date], rolled_before: dict[date, datetime]) -> Q:
+    """The cases a statistic counts live: those received on a day not rolled up, and those
+    received on a rolled-up day but registered at or after the moment its cells stop
+    (`DailyStatDay.registered_before`), so the cells and the live count never overlap nor miss
+    a case. The nightly job gives every rolled-up day the same moment, so that part is one
+    range of `created_at` (the cases registered since midnight) over the rolled days."""
+    parts = [
+        Q(received_at__gte=day_range(low)[0], received_at__lt=day_range(high)[1]) for low, high in _ranges(live_days)
+    ]
+    by_cutoff: dict[datetime, list[date]] = defaultdict(list)
+    for day, cutoff in rolled_before.items():
+        by_cutoff[cutoff].append(day)
+    for cutoff, days in sorted(by_cutoff.items()):
+        received = Q(
+            *[Q(received_at__gte=day_range(low)[0], received_at__lt=day_range(high)[1]) for low, high in _ranges(days)],
+            _connector=Q.OR,
+        )
+        parts.append(Q(created_at__gte=cutoff) & received)
+    return Q(*parts, _connector=Q.OR)
 
 
 def _fold_marginals(
@@ -347,11 +447,12 @@ def _fold_marginals(
     child_length: int | None,
     counts: dict,
     months: Counter,
-    children: Counter,
+    children: dict[str, Counter],
     category_codes: dict[int, str],
 ) -> None:
     """Add the monthly marginals (one grouped query): every case counts once in each
-    dimension, so the totals, the months and the child regions come from one of them."""
+    dimension, so the totals and the months come from one of them (the category), the child
+    regions from another (the days late, which they need)."""
     child = Substr("region_code", 1, child_length) if child_length else Value("")
     rows = (
         marginals.annotate(child=child)
@@ -368,8 +469,11 @@ def _fold_marginals(
             summary.on_time += row["s_on_time"] or 0
             summary.repeats += row["s_repeats"] or 0
             months[row["month"].strftime("%Y-%m")] += n
+        elif row["dimension"] == "days_late":
+            days = _days_value(row["value"])
+            counts["days_late"][days] += n
             if child_length:
-                children[row["child"]] += n
+                children[row["child"]][days] += n
         else:
             counts[MARGINALS[row["dimension"]]][row["value"]] += n
 
@@ -380,11 +484,11 @@ def _fold_rollup_once(
     child_length: int | None,
     counts: dict,
     months: Counter,
-    children: Counter,
+    children: dict[str, Counter],
     category_codes: dict[int, str],
 ) -> None:
     """The three groupings of the rollup cells (the dimensions, the month, the child
-    region) in one scan with GROUPING SETS (PostgreSQL): the same figures as the three
+    region with the days late) in one scan with GROUPING SETS (PostgreSQL): the same figures as the three
     grouped queries of the generic path."""
     inner, params = (
         stats.values("date", "region_code", *DIMENSIONS, "cases", "answered", "on_time", "repeats")
@@ -393,7 +497,7 @@ def _fold_rollup_once(
     )
     child = f"substr(region_code, 1, {int(child_length)})" if child_length else "NULL::text"
     dims = ", ".join(DIMENSIONS)
-    sets = f"({dims}), (month)" + (", (child)" if child_length else "")
+    sets = f"({dims}), (month)" + (", (child, days_late)" if child_length else "")
     sql = f"""
         SELECT {dims}, month, {"child" if child_length else "NULL"}, GROUPING({dims}) AS g_dims, GROUPING(month) AS g_month,
                sum(cases), sum(answered), sum(on_time), sum(repeats)
@@ -409,16 +513,16 @@ def _fold_live_once(
     child_length: int | None,
     counts: dict,
     months: Counter,
-    children: Counter,
+    children: dict[str, Counter],
     category_codes: dict[int, str],
 ) -> None:
     """The three groupings of the cases counted live (the dimensions, the month, the
-    child region) in one scan with GROUPING SETS (PostgreSQL): the same figures as the three
+    child region with the days late) in one scan with GROUPING SETS (PostgreSQL): the same figures as the three
     grouped queries of the generic path."""
     flag = {"default": Value(0), "output_field": IntegerField()}
     inner, params = (
         cases.annotate(
-            s_month=TruncMonth("created_at", tzinfo=timezone.get_current_timezone()),
+            s_month=TruncMonth("received_at", tzinfo=timezone.get_current_timezone()),
             s_child=Substr("region_code", 1, child_length) if child_length else Value(""),
             s_answered=Case(When(answered_q(), then=Value(1)), **flag),
             s_on_time=Case(When(on_time_q(), then=Value(1)), **flag),
@@ -429,7 +533,7 @@ def _fold_live_once(
         .query.sql_with_params()
     )
     dims = ", ".join(DIMENSIONS)
-    sets = f"({dims}), (s_month)" + (", (s_child)" if child_length else "")
+    sets = f"({dims}), (s_month)" + (", (s_child, days_late)" if child_length else "")
     sql = f"""
         SELECT {dims}, s_month, {"s_child" if child_length else "NULL"}, GROUPING({dims}) AS g_dims,
                GROUPING(s_month) AS g_month,
@@ -446,12 +550,13 @@ def _fold_grouping_sets(
     params,
     counts: dict,
     months: Counter,
-    children: Counter,
+    children: dict[str, Counter],
     category_codes: dict[int, str],
 ) -> None:
-    """Read the rows of a GROUPING SETS query over (the dimensions), (month), (child):
-    the dimension rows fold into the summary, the others count by month and child region."""
+    """Read the rows of a GROUPING SETS query over (the dimensions), (month), (child, days
+    late): the dimension rows fold into the summary, the others count by month and child region."""
     rows = []
+    days_at = DIMENSIONS.index("days_late")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         width = len(DIMENSIONS)
@@ -465,7 +570,7 @@ def _fold_grouping_sets(
             elif g_month == 0:
                 months[month.strftime("%Y-%m")] += n or 0
             else:
-                children[prefix] += n or 0
+                children[prefix][row[days_at]] += n or 0
     _fold(summary, rows, counts, category_codes)
 
 
@@ -477,11 +582,20 @@ def child_prefix_length(region: Region | None) -> int | None:
     return codes.PREFIX_LENGTH[levels[levels.index(region.level) + 1]]
 
 
-def _child_rows(region: Region, length: int, children: Counter) -> list[dict]:
+def _child_rows(region: Region, length: int, children: dict[str, Counter]) -> list[dict]:
+    """Per child region: its cases, and how late they were registered (which townships or
+    villages are slow to enter their cases)."""
     rows = []
     for child in Region.objects.filter(parent=region).order_by("code").only("code", "name", "level"):
+        days = children.get(child.prefix, Counter())
         rows.append(
-            {"code": child.code, "name": child.name, "level": child.level, "total": children.get(child.prefix, 0)}
+            {
+                "code": child.code,
+                "name": child.name,
+                "level": child.level,
+                "total": sum(days.values()),
+                "late_registration": late_figures(days),
+            }
         )
     return rows
 

@@ -12,7 +12,13 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from grievances.stats.rollup import rollup_days
+from grievances.stats.rollup import (
+    advance_cutoff,
+    cutoff_for,
+    days_by_month,
+    days_registered_late_since,
+    rollup_days,
+)
 
 logger = logging.getLogger("suqiu.jobs")
 
@@ -20,15 +26,19 @@ logger = logging.getLogger("suqiu.jobs")
 @shared_task(name="grievances.tasks.rollup_statistics", acks_late=True)
 def rollup_statistics(days: int | None = None) -> int:
     """Roll up the `days` days before today (SUQIU_STATS_ROLLUP_DAYS): a case's status keeps
-    changing for weeks after it is registered, so recent days are counted again each night."""
+    changing for weeks after it is registered, so recent days are counted again each night.
+    Every older rolled-up day that gained cases registered late since its last rollup (a case
+    received then, typed in since) is rolled again too; the others keep their cells, which
+    then count up to the same moment (`advance_cutoff`)."""
     days = days or settings.SUQIU_STATS_ROLLUP_DAYS
     today = timezone.localdate()
-    by_month: dict[date, list[date]] = {}
-    for n in range(days, 0, -1):
-        day = today - timedelta(days=n)
-        by_month.setdefault(day.replace(day=1), []).append(day)
+    cutoff = cutoff_for(today)
+    window_start = today - timedelta(days=days)
+    late = days_registered_late_since(cutoff, before=window_start)
+    window: list[date] = [today - timedelta(days=n) for n in range(days, 0, -1)]
     total = 0
-    for month_days in by_month.values():
-        total += rollup_days(month_days)
-    logger.info("rolled up %s days (%s cases)", days, total)
+    for month_days in days_by_month(late + window).values():
+        total += rollup_days(month_days, registered_before=cutoff)
+    advance_cutoff(cutoff, before=window_start)
+    logger.info("rolled up %s days and %s with late registrations (%s cases)", days, len(late), total)
     return total

@@ -170,10 +170,14 @@ class Petition(models.Model):
             models.Index(fields=["status", "current_due_at"], name="petition_status_due"),
             models.Index(fields=["complainant_phone"], name="petition_phone"),
             models.Index(fields=["complainant_id_digest"], name="petition_id_digest"),
+            # The cases registered since a moment: those the statistics count live for a day
+            # already rolled up, and the nightly rollup's search for the days that gained them.
             models.Index(fields=["created_at"], name="petition_created"),
+            # The statistics count by the day a case was received: the days not rolled up yet.
+            models.Index(fields=["received_at"], name="petition_received"),
             # A region's cases of a period (the live "today" of the statistics): one range of
             # the subtree, not every county's cases of that day.
-            models.Index(fields=["region_code", "created_at"], name="petition_region_created"),
+            models.Index(fields=["region_code", "received_at"], name="petition_region_received"),
             models.Index(fields=["repeat_of"], name="petition_repeats", condition=models.Q(repeat_of__isnull=False)),
         ]
         constraints = [

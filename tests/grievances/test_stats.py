@@ -96,6 +96,7 @@ def load_county_year(world, categories) -> list[Petition]:
                 complainant_name="字红梅",
                 complainant_phone="13800138000",
                 created_at=created,
+                received_at=created,
                 acceptance_due_at=created + timedelta(days=15),
                 accepted_at=created + timedelta(days=1),
                 due_at=created + timedelta(days=60),
@@ -122,7 +123,7 @@ def county_year(world, categories):
 
 def expected_months(cases) -> dict[str, int]:
     tz = timezone.get_fixed_timezone(8 * 60)
-    return dict(sorted(Counter(case.created_at.astimezone(tz).strftime("%Y-%m") for case in cases).items()))
+    return dict(sorted(Counter(case.received_at.astimezone(tz).strftime("%Y-%m") for case in cases).items()))
 
 
 def check_seed_figures(body: dict, cases) -> None:

@@ -87,6 +87,7 @@ def load_cases(world, categories, count: int = 600) -> list[Petition]:
                 complainant_name="字红梅",
                 complainant_phone="13800138000",
                 created_at=min(created, NOW - timedelta(minutes=1)),
+                received_at=min(created, NOW - timedelta(minutes=1)),
                 acceptance_due_at=created + timedelta(days=15),
                 due_at=due,
                 current_due_at=None if closed else created + timedelta(days=60),
@@ -99,6 +100,7 @@ def load_cases(world, categories, count: int = 600) -> list[Petition]:
         )
     for row in rows[-5:]:  # today's cases: always counted live
         row.created_at = NOW - timedelta(hours=2)
+        row.received_at = row.created_at
     cases = Petition.objects.bulk_create(rows)
     earlier = sorted(cases, key=lambda case: case.created_at)
     repeats = [case for case in earlier[50:] if draw.random() < 0.1]
