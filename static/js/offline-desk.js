@@ -214,9 +214,11 @@
     record.data = read.data;
     record.labels = read.labels;
     record.state = "pending";
+    var corrected = !!editing;
     put(record).then(function () {
       resetForm();
-      printReceipt(record);
+      // A new walk-in's provisional receipt prints at once; a correction keeps the receipt given.
+      if (!corrected) printReceipt(record);
       return show();
     }).then(function () { sync(); });
   });
