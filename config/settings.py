@@ -292,6 +292,9 @@ CELERY_BEAT_SCHEDULE = {
 SUQIU_IDEMPOTENT_TASKS = sorted(
     {entry["task"] for entry in CELERY_BEAT_SCHEDULE.values()}
     | {"petitions.tasks.send_notifications", "petitions.tasks.send_notification", "petitions.tasks.escalate_petition"}
+    # The import of a county's past: a second delivery finds the job locked while it runs, done
+    # once it is, and its cases written (their client reference) if it died after the commit.
+    | {"grievances.tasks.import_history"}
 )
 _long = {"time_limit": SUQIU_LONG_TASK_TIME_LIMIT, "soft_time_limit": SUQIU_LONG_TASK_TIME_LIMIT * 29 // 30}
 CELERY_TASK_ANNOTATIONS = {

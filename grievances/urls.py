@@ -29,6 +29,9 @@ urlpatterns = [
     path("staff/export/<str:token>/", ledger.ledger_download, name="ledger_download"),
     path("staff/import/", ledger.ledger_import_page, name="ledger_import"),
     path("staff/import/template/", ledger.ledger_import_template, name="ledger_import_template"),
+    path("staff/history/", ledger.history_page, name="history"),
+    path("staff/history/template/", ledger.history_template, name="history_template"),
+    path("staff/history/<str:token>/", ledger.history_job, name="history_job"),
     # The offline village desk (grievances/offline/): the worker and the manifest under the page's
     # own path, so that the worker's scope covers it.
     path("staff/offline/", offline.desk, name="offline_desk"),

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from config.jobs import sweep, sweep_chunks
@@ -37,11 +37,21 @@ logger = logging.getLogger("suqiu.jobs")
 ESCALATION_CHUNK = 500
 
 
+# A case brought in from the county's past (`imported_at`, grievances/ledger/history.py) is not
+# chased for a deadline that passed before it came: neither escalated nor reminded for it.
+DUE_SINCE_IMPORT = Q(imported_at__isnull=True) | Q(current_due_at__gte=F("imported_at"))
+
+
 def overdue_cases(now) -> QuerySet[Petition]:
     """Open cases past their current deadline, except those already red-noticed to the
-    commission (the commission follows them up from there)."""
+    commission (the commission follows them up from there) and imported cases whose deadline
+    passed before their import."""
     red = Escalation.objects.filter(petition=OuterRef("pk"), level=Escalation.Level.COMMISSION)
-    return Petition.objects.filter(status__in=OPEN_STATUSES, current_due_at__lt=now).exclude(Exists(red))
+    return (
+        Petition.objects.filter(status__in=OPEN_STATUSES, current_due_at__lt=now)
+        .filter(DUE_SINCE_IMPORT)
+        .exclude(Exists(red))
+    )
 
 
 @shared_task(acks_late=True)
@@ -76,7 +86,9 @@ def remind_due_soon() -> int:
     for stage, cutoff in cutoffs:
         # Each case gets the tightest stage it falls in: due today is a day-of reminder only.
         after = {"current_due_at__gte": now} if previous is None else {"current_due_at__gt": previous}
-        candidates = Petition.objects.filter(status__in=OPEN_STATUSES, current_due_at__lte=cutoff, **after)
+        candidates = Petition.objects.filter(status__in=OPEN_STATUSES, current_due_at__lte=cutoff, **after).filter(
+            DUE_SINCE_IMPORT
+        )
         done += sweep(
             candidates, lambda pk, stage=stage: services.petition_remind(petition_id=pk, stage=stage, now=now)
         )

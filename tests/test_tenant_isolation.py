@@ -126,7 +126,7 @@ PUBLIC: dict[str, tuple[str, Callable[[Objects], dict]]] = {
 PUBLISHED_ONLY = {"evaluations:results", "evaluations:results_xlsx", "appraisal-results"}
 
 # Tested by their own functions below: a token, not an id, names the object.
-TOKEN_ROUTES = {"grievances:track_token", "grievances:ledger_download"}
+TOKEN_ROUTES = {"grievances:track_token", "grievances:ledger_download", "grievances:history_job"}
 # Shared reference data, the same for every county: the category list (DESIGN.md §2).
 SHARED = {"category-detail": "Categories are one list for every county (admin-editable data), not tenant data."}
 
@@ -360,6 +360,32 @@ def test_a_ledger_download_token_opens_only_its_requesters_file(client, objects)
         theirs, unknown = client.get(url), client.get(never_issued)
         assert theirs.status_code == unknown.status_code != 200, outsider
         assert "Content-Disposition" not in theirs
+
+
+def test_a_history_import_token_opens_only_its_requesters_job(client, objects, settings, tmp_path):
+    from grievances.ledger import history
+    from stations.models import Membership
+    from stations.services import membership_grant
+    from tests.factories import UserFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    admin = objects.world.users["admin"]
+    token = "0123abcd"
+    history.status_write(
+        admin.pk, token, state="queued", county="990121000000", upload="x", file_name="", dry_run=False
+    )
+    url = reverse("grievances:history_job", args=[token])
+    client.force_login(admin)
+    assert client.get(url).status_code == 200
+    # Anyone else, an administrator of another county or a superuser included, gets a 404:
+    # the status is looked up under their own id.
+    b_admin = UserFactory(username="b_admin")
+    membership_grant(user=b_admin, unit=objects.world.units["b_centre"], role=Membership.Role.ADMIN)
+    for outsider in [*OUTSIDERS, "root"]:
+        client.force_login(objects.world.users[outsider])
+        assert client.get(url).status_code == 404, outsider
+    client.force_login(b_admin)
+    assert client.get(url).status_code == 404
 
 
 def test_the_admin_is_for_staff_accounts_only(client, objects):

@@ -158,7 +158,7 @@ def read_rows(source) -> Iterator[tuple[int, list]]:
         workbook.close()
 
 
-def _text(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -166,7 +166,7 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-class _Lookups:
+class Lookups:
     """The categories, channels and villages rows refer to, loaded once per import."""
 
     def __init__(self, county_prefix: str):
@@ -192,10 +192,16 @@ class _Lookups:
         }
 
 
-def _refuse_formulas(cells: dict, number: int) -> dict[str, str]:
+def refuse_formulas(
+    cells: dict,
+    number: int,
+    headers: dict[str, str] | None = None,
+    free_text: tuple[str, ...] = FREE_TEXT,
+    optional: tuple[str, ...] = OPTIONAL,
+) -> dict[str, str]:
     """Formula cells, and free text that a spreadsheet would run as one; those cells are
-    emptied so that no other check reads them."""
-    headers = dict(import_columns())
+    emptied so that no other check reads them. A lone dash in an `optional` column is "none"."""
+    headers = headers or dict(import_columns())
     errors: dict[str, str] = {}
     for name, value in cells.items():
         if isinstance(value, Formula):
@@ -204,25 +210,25 @@ def _refuse_formulas(cells: dict, number: int) -> dict[str, str]:
                 "formulas are not imported."
             ) % {"row": number, "column": headers[name]}
             cells[name] = None
-        elif name in OPTIONAL and _text(value) in NONE_MARKS:
+        elif name in optional and cell_text(value) in NONE_MARKS:
             cells[name] = None
-        elif name in FREE_TEXT and _text(value).startswith(FORMULA_SIGNS):
+        elif name in free_text and cell_text(value).startswith(FORMULA_SIGNS):
             errors[name] = _(
                 "Row %(row)d, column “%(column)s”: the text begins with “%(sign)s”, which a spreadsheet "
                 "would run as a formula. Remove the sign or begin with another word."
-            ) % {"row": number, "column": headers[name], "sign": _text(value)[0]}
+            ) % {"row": number, "column": headers[name], "sign": cell_text(value)[0]}
             cells[name] = None
     return errors
 
 
-def _parse(values: list, lookups: _Lookups, today: date, number: int) -> tuple[dict, dict[str, str]]:
+def _parse(values: list, lookups: Lookups, today: date, number: int) -> tuple[dict, dict[str, str]]:
     names = [name for name, _header in import_columns()]
     cells = dict(zip(names, values + [None] * (len(names) - len(values)), strict=False))
-    refused = _refuse_formulas(cells, number)
+    refused = refuse_formulas(cells, number)
     errors: dict[str, str] = {}
     data: dict = {}
 
-    code = _text(cells["region"])
+    code = cell_text(cells["region"])
     region = lookups.villages.get(code)
     if not codes.is_code(code) or region is None:
         errors["region"] = _("No village has this code.")
@@ -230,12 +236,14 @@ def _parse(values: list, lookups: _Lookups, today: date, number: int) -> tuple[d
         errors["region"] = _("The village must be in your county.")
     data["region"] = region
 
-    category = lookups.categories.get(_text(cells["category"]).lower())
+    category = lookups.categories.get(cell_text(cells["category"]).lower())
     if category is None:
         errors["category"] = _("Unknown category: give its code or its name.")
     data["category"] = category
 
-    channel = lookups.channels.get(_text(cells["channel"])) or lookups.channels.get(_text(cells["channel"]).lower())
+    channel = lookups.channels.get(cell_text(cells["channel"])) or lookups.channels.get(
+        cell_text(cells["channel"]).lower()
+    )
     if channel is None:
         errors["channel"] = _("Unknown channel.")
     data["channel"] = channel or ""
@@ -245,12 +253,12 @@ def _parse(values: list, lookups: _Lookups, today: date, number: int) -> tuple[d
         errors["received_on"] = message
     data["received_on"] = day
 
-    anonymous = _text(cells["anonymous"]).lower()
+    anonymous = cell_text(cells["anonymous"]).lower()
     if anonymous not in YES | NO:
         errors["anonymous"] = _("Write yes or no.")
     data["anonymous"] = anonymous in YES
     for name in ("title", "content", "complainant_name", "complainant_phone", "complainant_id_number", "settled"):
-        data[name] = _text(cells[name])
+        data[name] = cell_text(cells[name])
     errors |= refused  # a formula's own message, not "unknown category" for the emptied cell
     return data, {name: errors[name] for name in names if name in errors}
 
@@ -263,7 +271,7 @@ def parse_day(raw, today: date) -> tuple[date | None, str]:
     elif isinstance(raw, date):
         day = raw
     else:
-        text = _text(raw).replace("/", "-").replace(".", "-")
+        text = cell_text(raw).replace("/", "-").replace(".", "-")
         try:
             day = date.fromisoformat(text)
         except ValueError:
@@ -297,30 +305,34 @@ def _unpacked_size(source) -> int:
         source.seek(0)
 
 
-def _read_capped(source) -> tuple[list[tuple[int, list]], RowError | None]:
+def read_capped(
+    source, max_rows: int | None = None, max_bytes: int | None = None
+) -> tuple[list[tuple[int, list]], RowError | None]:
     """The data rows, or the file's refusal: not an .xlsx, too large unpacked, or more than
-    MAX_IMPORT_ROWS rows (refused at the first row over, the rest unread)."""
+    `max_rows` rows (MAX_IMPORT_ROWS; refused at the first row over, the rest unread)."""
+    max_rows = max_rows or MAX_IMPORT_ROWS
+    max_bytes = max_bytes or MAX_IMPORT_UNPACKED_BYTES
     from openpyxl.utils.exceptions import InvalidFileException
 
     def refused(row: int, message: str) -> tuple[list, RowError]:
         return [], RowError(row, "file", _("File"), message)
 
-    if _unpacked_size(source) > MAX_IMPORT_UNPACKED_BYTES:
+    if _unpacked_size(source) > max_bytes:
         return refused(
-            0, _("The file is too large once unpacked. Import at most %(n)d rows at a time.") % {"n": MAX_IMPORT_ROWS}
+            0, _("The file is too large once unpacked. Import at most %(n)d rows at a time.") % {"n": max_rows}
         )
     rows: list[tuple[int, list]] = []
     reader = read_rows(source)
     try:
         for number, values in reader:
-            if len(rows) == MAX_IMPORT_ROWS:
+            if len(rows) == max_rows:
                 return refused(
                     number,
                     _(
                         "The file has more than %(n)d rows. Import at most %(n)d rows at a time: split it into "
                         "several files."
                     )
-                    % {"n": MAX_IMPORT_ROWS},
+                    % {"n": max_rows},
                 )
             rows.append((number, values))
     except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError):
@@ -337,13 +349,13 @@ def ledger_import(*, actor: User, intake_unit: Unit, source, dry_run: bool) -> I
     result = ImportResult()
     now = timezone.now()
     today = timezone.localdate(now)
-    lookups = _Lookups(intake_unit.region.code[: codes.PREFIX_LENGTH["county"]])
-    rows, refusal = _read_capped(source)
+    lookups = Lookups(intake_unit.region.code[: codes.PREFIX_LENGTH["county"]])
+    rows, refusal = read_capped(source)
     if refusal is not None:
         result.errors.append(refusal)
         return result
     result.rows = len(rows)
-    lookups.load_villages(_text(values[0]) if values else "" for _number, values in rows)
+    lookups.load_villages(cell_text(values[0]) if values else "" for _number, values in rows)
 
     def fail(number: int, name: str, message: str) -> None:
         result.errors.append(RowError(number, name, headers.get(name, name), message))
