@@ -16,5 +16,10 @@ def staff_home(request):
     return render(
         request,
         "grievances/staff_home.html",
-        {"memberships": memberships, "scope": scope_for(request.user)},
+        {
+            "memberships": memberships,
+            "scope": scope_for(request.user),
+            # Administrators bring a county's past in (docs/history.md); the page checks again.
+            "may_import_history": bool(scope_for(request.user).everything or scope_for(request.user).admin_prefixes),
+        },
     )
