@@ -15,7 +15,9 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.utils import translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from petitions.models import Notification
 
@@ -65,4 +67,22 @@ def deliver(notification: Notification) -> bool:
         return False
     body = f"{notification.body}\n{settings.SUQIU_SITE_URL}{notification.url}".strip()
     backend_for(notification.channel).send(to, notification.title, body)
+    return True
+
+
+def send_receipt_codes(*, phone: str, tracking_number: str, query_code: str) -> bool:
+    """Text the resident the tracking number and query code of a case registered without them
+    at hand (an offline desk's case, sent after the resident left). The query code is never
+    stored, so this is sent once, right after the registration commits, and not retried: a
+    failure is logged (without the code) and the desk prints the final receipt instead."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = gettext("Your grievance is registered")
+        body = gettext(
+            "Tracking number %(number)s, query code %(code)s. Look it up at %(site)s/track/ or ask at the desk."
+        ) % {"number": tracking_number, "code": query_code, "site": settings.SUQIU_SITE_URL}
+    try:
+        backend_for(Notification.Channel.SMS).send(phone, subject, body)
+    except Exception:
+        logger.warning("receipt SMS for %s not sent", tracking_number, exc_info=True)
+        return False
     return True

@@ -278,6 +278,14 @@ class RegisterInput(serializers.Serializer):
         max_length=1000,
         help_text=_("Why a grievance received long ago is registered only now."),
     )
+    codes_by_sms = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Text the tracking number and query code to the complainant's phone (a case registered after the "
+            "resident left, e.g. from an offline desk)."
+        ),
+    )
     client_ref = serializers.CharField(
         required=False,
         allow_blank=True,

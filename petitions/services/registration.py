@@ -32,6 +32,7 @@ from petitions.models import (
     Recusal,
     Status,
 )
+from petitions.notifications import send_receipt_codes
 from petitions.recusal import competent_commission, recused_units, unit_recused
 from petitions.services._common import _acting_unit, _event, _locked, _require, _save
 from petitions.tracking import (
@@ -320,6 +321,7 @@ def petition_register(
     client_ref: str = "",
     received_at: datetime | None = None,
     late_reason: str = "",
+    codes_by_sms: bool = False,
 ) -> Registration:
     """Log a grievance (登记). Staff register at their intake unit; `actor=None` is a
     resident's own online submission. The case goes to the intake centre that decides
@@ -334,6 +336,9 @@ def petition_register(
     hotline's record), now by default; never in the future, and older than
     `SUQIU_RECEIVED_WINDOW_DAYS` only with a `late_reason`. The acceptance deadline counts from
     it; the registration time (`created_at`) is kept apart.
+
+    `codes_by_sms`: text the tracking number and query code to the complainant's phone once
+    the registration commits (an offline desk's case, registered after the resident left).
 
     `client_ref`: the registering client's own id for the case. The same reference from the
     same desk again returns the case registered the first time (`replayed`), also when both
@@ -456,6 +461,9 @@ def petition_register(
     if original is not None:
         Petition.objects.filter(pk=original.pk).update(repeat_count=F("repeat_count") + 1)
         _event(petition, Verb.REPEAT, None, data={"repeat_of": original.tracking_number}, created_at=now)
+    if codes_by_sms and petition.complainant_phone:
+        phone, number = petition.complainant_phone, petition.tracking_number
+        transaction.on_commit(lambda: send_receipt_codes(phone=phone, tracking_number=number, query_code=query_code))
     attached = [
         _attach(petition, upload, content_type, extension, actor)
         for upload, content_type, extension in cleaned["attachments"]

@@ -273,7 +273,12 @@
     return put(record).then(show).then(function () {
       var controller = new AbortController();
       var timer = setTimeout(function () { controller.abort(); }, SEND_TIMEOUT_MS);
-      var body = Object.assign({}, record.data, { received_at: record.received_at, client_ref: record.client_ref });
+      // The resident has left: the codes go to their phone too when they gave one.
+      var body = Object.assign({}, record.data, {
+        received_at: record.received_at,
+        client_ref: record.client_ref,
+        codes_by_sms: !!(record.data && record.data.complainant_phone),
+      });
       return fetch(S.api, {
         method: "POST",
         credentials: "same-origin",

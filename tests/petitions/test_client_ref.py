@@ -133,3 +133,42 @@ def test_the_same_client_ref_at_the_same_moment_is_still_one_case(world, categor
     assert Petition.objects.count() == 1
     assert sorted(r.replayed for r in results) == [False, True]
     assert PetitionEvent.objects.filter(verb="registered").count() == 1
+
+
+class RecordingSms:
+    """An SMS gateway that keeps what it was given (the backend is pluggable by settings)."""
+
+    sent: list = []
+
+    def __init__(self, channel):
+        self.channel = channel
+
+    def send(self, to, subject, body):
+        RecordingSms.sent.append((to, subject, body))
+
+
+@pytest.mark.django_db
+def test_an_offline_desks_case_texts_the_codes_once_to_the_phone_given(
+    client, world, categories, settings, django_capture_on_commit_callbacks
+):
+    settings.SUQIU_SMS_BACKEND = "tests.petitions.test_client_ref.RecordingSms"
+    RecordingSms.sent = []
+    headers = token_headers(world.users["clerk"], HTTP_ACCEPT_LANGUAGE="zh-hans")
+    body = walk_in(world, client_ref="offline:1:abc", codes_by_sms=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(CASES, body, content_type="application/json", **headers)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(CASES, body, content_type="application/json", **headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    answer = first.json()
+    assert len(RecordingSms.sent) == 1
+    to, _subject, text = RecordingSms.sent[0]
+    assert to == "13800138000"
+    assert answer["tracking_number"] in text and answer["query_code"] in text
+    # Without a phone, or without asking, nothing is texted.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            CASES, walk_in(world, complainant_phone="", codes_by_sms=True), content_type="application/json", **headers
+        )
+        client.post(CASES, walk_in(world, title="不发短信"), content_type="application/json", **headers)
+    assert len(RecordingSms.sent) == 1
