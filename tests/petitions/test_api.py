@@ -20,7 +20,7 @@ from petitions import services
 from petitions.models import Attachment, Petition, PetitionEvent
 from stations.models import User
 from stations.services import membership_grant
-from tests.factories import UserFactory
+from tests.factories import UserFactory, walk_in
 
 pytestmark = pytest.mark.django_db
 
@@ -89,21 +89,6 @@ def assert_event(pk, verb, actor, *, actor_unit=None, from_unit=None, to_unit=No
     assert (event.verb, event.actor) == (verb, actor)
     assert (event.actor_unit, event.from_unit, event.to_unit) == (actor_unit, from_unit, to_unit)
     return event
-
-
-def walk_in(world, **overrides) -> dict:
-    """The fields a clerk types at the 东一村 desk."""
-    return {
-        "channel": "visit",
-        "category": "infrastructure",
-        "region": world.region("东一村").code,
-        "title": "村道塌方",
-        "content": "东一村三组村道雨后塌方，车辆无法通行。",
-        "complainant_name": "字红梅",
-        "complainant_phone": "13800138000",
-        "anonymous": False,
-        **overrides,
-    }
 
 
 def png() -> bytes:

@@ -14,23 +14,10 @@ from petitions.models import Petition, PetitionEvent
 from petitions.services import petition_register
 from stations.models import Membership
 from stations.services import membership_grant
-from tests.factories import UserFactory
+from tests.factories import UserFactory, walk_in
 from tests.tokens import token_headers
 
 CASES = "/api/v1/petitions/"
-
-
-def walk_in(world, **overrides) -> dict:
-    return {
-        "channel": "visit",
-        "category": "infrastructure",
-        "region": world.region("东一村").code,
-        "title": "村道塌方",
-        "content": "东一村三组村道雨后塌方，车辆无法通行。",
-        "complainant_name": "字红梅",
-        "complainant_phone": "13800138000",
-        **overrides,
-    }
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from django.urls import reverse
 from petitions import services
 from petitions.models import Petition, PetitionEvent
 from tests.clock import at, end_of
+from tests.factories import walk_in
 from tests.tokens import token_headers
 
 pytestmark = pytest.mark.django_db
@@ -21,18 +22,6 @@ CASES = "/api/v1/petitions/"
 @pytest.fixture(autouse=True)
 def calendar(db):
     services.holidays_sync(years=[2026])
-
-
-def walk_in(world, **overrides) -> dict:
-    return {
-        "channel": "visit",
-        "category": "infrastructure",
-        "region": world.region("东一村").code,
-        "title": "村道塌方",
-        "content": "东一村三组村道雨后塌方，车辆无法通行。",
-        "complainant_name": "字红梅",
-        **overrides,
-    }
 
 
 def test_a_case_received_at_the_village_before_national_day_counts_its_deadline_from_then(client, world, categories):
