@@ -155,6 +155,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # SQLite keeps no unique constraint whose NULLs are equal (the statistics cells' days late,
+    # NULL for an imported case): the rollup replaces a day's cells whole under a lock, and
+    # PostgreSQL, the production database, holds the constraint besides.
+    SILENCED_SYSTEM_CHECKS = ["models.W047"]
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
