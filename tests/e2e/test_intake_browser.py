@@ -67,7 +67,9 @@ def test_a_village_clerk_logs_a_walk_in_with_the_keyboard_and_gets_the_receipt(
     page.keyboard.press("Tab")
     assert focused(page) == "channel"
     assert page.locator("select[name=channel]").input_value() == "visit"
-    for _ in range(5):  # files, the folded accused persons, settled on the spot, how it was settled, the button
+    # Files, the folded accused persons, the folded time it was received, settled on the spot,
+    # how it was settled, the button.
+    for _ in range(6):
         page.keyboard.press("Tab")
     assert focused(page) == "submit"
     screenshot(page, "10-intake-form")
