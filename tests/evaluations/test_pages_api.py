@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -77,7 +78,9 @@ def test_results_page_and_api_show_twelve_satisfied_three_basic(client, api, wor
     response = api.get(f"/api/v1/appraisals/{campaign.pk}/results/")  # anonymous: published is public
     assert response.status_code == 200
     results = response.json()["results"]
-    assert [r["rank"] for r in results] == list(range(1, 16))
+    # Tied scores share a rank: each station's is 1 + the stations scored above it.
+    scores = [Decimal(str(r["composite"])) for r in results]
+    assert [r["rank"] for r in results] == [1 + sum(s > mine for s in scores) for mine in scores]
     assert sum(r["band"] == "satisfied" for r in results) == 12
     assert {r["station"] for r in results if r["band"] == "basic"} == BASIC
     assert response.json()["campaign"]["state"] == "published"

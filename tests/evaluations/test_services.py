@@ -39,7 +39,9 @@ def test_seed_000_twelve_satisfied_three_basically_satisfied(world, appraisal):
     assert {name for name, band in bands.items() if band == Band.BASIC} == BASIC
     assert all(p.composite >= 90 for p in participants if p.band == Band.SATISFIED)
     assert all(70 <= p.composite < 90 for p in participants if p.band == Band.BASIC)
-    assert sorted(p.rank for p in participants) == list(range(1, 16))
+    # Tied scores share a rank (1, 1, 3, …): each station's rank is 1 + the stations above it.
+    assert all(p.rank == 1 + sum(q.composite > p.composite for q in participants) for p in participants)
+    assert len({p.rank for p in participants}) < 15  # seed 000 has ties
     assert all(p.responses == 3 for p in participants)
 
     # The case record of 东镇财政所: 1 of 2 on time, 1 of 2 satisfied, no repeats → 60.
@@ -236,3 +238,15 @@ def test_weights_can_change_until_scoring(world, appraisal):
     services.campaign_start_scoring(campaign_id=campaign.pk, actor=supervisor)
     with pytest.raises(InvalidState):
         services.campaign_update_weights(weight_questionnaire=50, weight_hearing=30, weight_cases=20, **kwargs)
+
+
+def test_two_stations_with_the_same_score_share_a_rank_and_the_next_counts_them(world, appraisal):
+    """Seed 000's ranking put two stations at 77.78 13th and 14th; they are both 13th, the
+    next is 15th (standard competition ranking), and a veto still goes last."""
+    campaign = _publish(appraisal, world.users["supervisor"])
+    ranked = sorted(campaign.participants.all(), key=lambda p: p.rank)
+    ranks = [p.rank for p in ranked]
+    for position, participant in enumerate(ranked, 1):
+        tied_above = [p for p in ranked[: position - 1] if p.composite == participant.composite]
+        assert participant.rank == (tied_above[0].rank if tied_above else position)
+    assert ranks[0] == 1 and ranks == sorted(ranks)
