@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from petitions.models import Petition, Referral
-from petitions.selectors import _acts_for, petitions_visible_to
+from petitions.selectors import _acts_for, petition_list_for_user
 from stations import codes
 from stations.models import Membership, Unit, User
 from stations.selectors import scope_for, within_q
@@ -52,15 +52,18 @@ def units_above(petition: Petition) -> list[Unit]:
 
 
 def referrals_visible_to(user: User) -> QuerySet[Referral]:
-    """The referrals of cases the user may open (`petitions_visible_to`) that the user's units
-    sent or received, and every referral of such a case in the subtrees the user supervises."""
+    """The referrals of cases the user may open in full (`petitions_visible_to`, less the
+    reports against officials seen only as a shell: a referral's instructions and report may
+    name the accused) that the user's units sent or received, and every referral of such a case
+    in the subtrees the user supervises."""
     scope = scope_for(user)
     referrals = Referral.objects.select_related("petition", "from_unit__region", "to_unit__region")
     if scope.everything:
         return referrals
     units = [unit for unit, roles in scope.unit_roles.items() if roles - {Role.OBSERVER}]
     mine = Q(from_unit_id__in=units) | Q(to_unit_id__in=units) | within_q("petition__region_code", scope.case_prefixes)
-    return referrals.filter(mine, petition__in=petitions_visible_to(user).values("pk"))
+    in_full = petition_list_for_user(user).filter(shell=False)
+    return referrals.filter(mine, petition__in=in_full.values("pk"))
 
 
 def referral_list_for_user(

@@ -457,3 +457,28 @@ def test_the_desk_that_logged_a_case_settles_it_no_more_once_handed_down(api, wo
         petition_id=village.pk, actor=world.users["handler"], unit=world.units["county_centre"], reason="跨乡镇"
     )
     assert "settle" not in allowed_actions(world.users["clerk"], Petition.objects.get(pk=village.pk))
+
+
+def test_a_desk_that_sees_a_report_only_as_a_shell_never_sees_its_referral(api, world, register, categories):
+    """The city desk logged the report and also supervises the city: it sees the report as a
+    shell, and a shell carries no referral — not its instructions, which may name the accused,
+    nor the report on it."""
+    from stations.models import Membership
+    from stations.services import membership_grant
+
+    desk = world.users["city_handler"]
+    membership_grant(user=desk, unit=world.units["city_centre"], role=Membership.Role.SUPERVISOR)
+    report = register(
+        actor="city_handler",
+        channel="hotline",
+        intake_unit=world.units["city_centre"],
+        category=categories["discipline"],
+        complainant_name="字某某",
+        accused=[{"name": "杨某某", "post": "东一村党支部副书记"}],
+    ).petition
+    hand_down(api, world.users["city_inspector"], report, world.units["county_commission"], instructions="核查杨某某")
+    referral = Referral.objects.get(petition=report)
+    api.force_authenticate(desk)
+    assert api.get("/api/v1/referrals/").json()["results"] == []
+    assert api.get(f"/api/v1/referrals/{referral.pk}/").status_code == 404
+    assert "杨某某" not in api.get(f"/api/v1/petitions/{report.pk}/events/").content.decode()
