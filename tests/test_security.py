@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings as django_settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 from django.utils import timezone
 
 from stations.models import User
@@ -253,6 +253,24 @@ def test_passwords_are_hashed_with_argon2():
     user = User.objects.create_user(username="newcomer", password="a-long-enough-passphrase")
     assert user.password.startswith("argon2$argon2id$")
     assert user.check_password("a-long-enough-passphrase")
+
+
+@pytest.mark.django_db
+def test_argon2_runs_with_owasps_parameters_not_djangos():
+    # m = 19 MiB, t = 2, p = 1 (stations/hashers.py); Django's own would be m=102400,t=2,p=8.
+    user = User.objects.create_user(username="newcomer", password="a-long-enough-passphrase")
+    assert user.password.split("$")[3] == "m=19456,t=2,p=1"
+
+
+def test_a_hash_with_djangos_argon2_parameters_is_rehashed_at_sign_in(client, world, password):
+    clerk = world.users["clerk"]
+    clerk.password = Argon2PasswordHasher().encode(password, Argon2PasswordHasher().salt())  # Django's defaults
+    assert clerk.password.split("$")[3] == "m=102400,t=2,p=8"
+    clerk.save(update_fields=["password"])
+    assert client.post(LOGIN, {"username": "clerk", "password": password}).status_code == 302
+    clerk.refresh_from_db()
+    assert clerk.password.split("$")[3] == "m=19456,t=2,p=1"
+    assert clerk.check_password(password)
 
 
 def test_an_older_hash_is_upgraded_at_sign_in(client, world, password):
