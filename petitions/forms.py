@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from petitions.models import AccusedPerson, Category, Channel, Disposition, Referral, Satisfaction
@@ -69,6 +71,12 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+# The help under every attachments field, translated with its number filled in when a page
+# renders it: `gettext_lazy(...) % {...}` would translate it once, when the module loads, in
+# whatever language was active then.
+ATTACHMENTS_HELP = lazy(lambda: gettext("Up to %(n)d files: JPEG, PNG, WebP or PDF.") % {"n": MAX_ATTACHMENTS}, str)()
+
+
 class MultipleFileField(forms.FileField):
     """Several photos or scans in one input; the service checks what each file really is."""
 
@@ -123,7 +131,7 @@ class IntakeForm(forms.Form):
     attachments = MultipleFileField(
         label=_("Photos or scanned letters"),
         required=False,
-        help_text=_("Up to %(n)d files: JPEG, PNG, WebP or PDF.") % {"n": MAX_ATTACHMENTS},
+        help_text=ATTACHMENTS_HELP,
     )
     settle = forms.BooleanField(label=_("Settled on the spot"), required=False)
     settle_text = forms.CharField(

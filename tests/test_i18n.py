@@ -49,3 +49,13 @@ def test_the_catalogue_holds_every_string_in_the_source(tmp_path):
     fresh = {(e.msgctxt, e.msgid) for e in polib.pofile(str(copy / PO.relative_to(ROOT)))}
     committed = {(e.msgctxt, e.msgid) for e in polib.pofile(str(PO))}
     assert sorted(m for _c, m in fresh - committed) == [], "run `make messages` and translate the new strings"
+
+
+@pytest.mark.django_db
+def test_the_attachments_help_follows_the_readers_language(client, world):
+    # Built once when the form class loads, the help stayed in the language of the first
+    # request ("最多 5 个文件：JPEG、PNG、WebP 或 PDF。" on the English page).
+    assert "最多 5 个文件：JPEG、PNG、WebP 或 PDF。" in client.get("/submit/?county=990121000000").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/submit/?county=990121000000").content.decode()
+    assert "Up to 5 files: JPEG, PNG, WebP or PDF." in page and "最多 5 个文件" not in page

@@ -9,9 +9,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from petitions.forms import MultipleFileField
+from petitions.forms import ATTACHMENTS_HELP, MultipleFileField
 from petitions.models import Category, Satisfaction
-from petitions.services import MAX_ATTACHMENTS
 from stations.models import Region
 
 
@@ -32,7 +31,7 @@ class SubmitForm(forms.Form):
     attachments = MultipleFileField(
         label=_("Photos"),
         required=False,
-        help_text=_("Up to %(n)d files: JPEG, PNG, WebP or PDF.") % {"n": MAX_ATTACHMENTS},
+        help_text=ATTACHMENTS_HELP,
     )
     anonymous = forms.BooleanField(label=_("Submit anonymously"), required=False)
     complainant_name = forms.CharField(label=_("Your name"), max_length=60, required=False)
