@@ -59,3 +59,14 @@ def test_the_attachments_help_follows_the_readers_language(client, world):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = client.get("/submit/?county=990121000000").content.decode()
     assert "Up to 5 files: JPEG, PNG, WebP or PDF." in page and "最多 5 个文件" not in page
+
+
+@pytest.mark.django_db
+def test_english_form_labels_begin_with_a_capital(client, world):
+    # The labels' msgids are lower-case, as Django's verbose names are; the forms show them
+    # in sentence case ("complainant's name" read as a fragment on the English intake page).
+    client.force_login(world.users["clerk"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/staff/intake/").content.decode()
+    assert ">Complainant&#x27;s name<" in page or ">Complainant's name<" in page
+    assert ">complainant" not in page
