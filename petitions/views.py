@@ -49,6 +49,8 @@ from petitions.rendering import (
     use_cached_widget,
 )
 from petitions.selectors import (
+    NOTES_ANSWERING,
+    NOTES_SHOWN_TO_RESIDENT,
     allowed_actions,
     attachments_for_user,
     can_issue_notice,
@@ -360,6 +362,8 @@ def _case_page(
             "repeat_of": petition.repeat_of if petition.repeat_of_id and not confidential else None,
             "complainant": complainant,
             "events": events,
+            # Which public steps the resident reads with their note (the others by name only).
+            "notes_shown": NOTES_ANSWERING if confidential else NOTES_SHOWN_TO_RESIDENT,
             "attachments": list(attachments_for_user(user, petition)),
             "parts": [] if shell else list(petition.assignments.select_related("unit")),
             "panels": panels,

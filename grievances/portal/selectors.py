@@ -18,7 +18,7 @@ from django.utils import timezone
 from grievances.portal.models import LookupToken, token_hash
 from petitions.deadlines import deadline_add
 from petitions.models import Category, Petition, PetitionEvent, Satisfaction, Status
-from petitions.selectors import public_events
+from petitions.selectors import NOTES_ANSWERING, NOTES_SHOWN_TO_RESIDENT, public_events
 from petitions.tracking import normalize_tracking_number, query_code_matches
 from stations import codes
 from stations.models import ReceptionSlot, Region, Unit
@@ -102,12 +102,6 @@ def petition_for_token(token: str) -> Petition | None:
     return row.petition if row is not None else None
 
 
-# The steps whose note is written for the resident (the reply, the reasons); other public
-# steps are shown by name and date only.
-_ANSWERS = {Verb.REPLIED, Verb.REJECTED}
-_NOTE_SHOWN = {Verb.REPLIED, Verb.REJECTED, Verb.SETTLED, Verb.REVIEW_REQUESTED, Verb.RATED, Verb.NOTE}
-
-
 @dataclass(frozen=True)
 class PublicStep:
     verb: str
@@ -156,7 +150,7 @@ def public_case(petition: Petition) -> PublicCase:
             verb=event.verb,
             label=str(event.get_verb_display()),
             at=event.created_at,
-            note=event.note if event.verb in (_ANSWERS if confidential else _NOTE_SHOWN) else "",
+            note=event.note if event.verb in (NOTES_ANSWERING if confidential else NOTES_SHOWN_TO_RESIDENT) else "",
         )
         # petition_id too: the related manager reads it on every row (a query each if deferred).
         for event in public_events(petition).only("verb", "note", "created_at", "petition_id")

@@ -283,6 +283,14 @@ def public_events(petition: Petition) -> QuerySet[PetitionEvent]:
     return petition.events.filter(public=True).order_by("created_at", "id")
 
 
+# The public steps whose note is written for the resident (the reply, the reasons): the lookup
+# shows those notes; every other public step only by name and date. On a report against
+# officials only `NOTES_ANSWERING` (what the resident is told) are shown.
+_V = PetitionEvent.Verb
+NOTES_ANSWERING = frozenset({_V.REPLIED, _V.REJECTED})
+NOTES_SHOWN_TO_RESIDENT = NOTES_ANSWERING | {_V.SETTLED, _V.REVIEW_REQUESTED, _V.RATED, _V.NOTE}
+
+
 def personal_data_visible(user: User, petition: Petition, *, led_before: bool | None = None) -> bool:
     """Whether the user needs the complainant's phone and ID number in full: the desk that
     took the case in, the unit that holds it, and the supervisors of its region.
