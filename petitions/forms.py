@@ -33,11 +33,42 @@ def add_service_errors(form: forms.Form, error: ValidationError, rename: dict[st
         form.add_error(field if field in form.fields else None, errors)
 
 
+def unit_labels(units: Iterable[Unit]) -> dict[int, str]:
+    """A name for each unit that tells it from every other on the list: a unit below the
+    county is named with its township first ("东镇 / 高溪村群众诉求站"; the 22 villages a county
+    has twice have their township to tell them apart, and a select's type-ahead finds a
+    township's units by its name); the few still alike get their division code."""
+    labels: dict[int, str] = {}
+    for unit in units:
+        region = unit.region
+        township = region.parent if region.level == Region.Level.VILLAGE and region.parent else region
+        if township.level in (Region.Level.TOWNSHIP,) and not unit.name.startswith(township.name):
+            labels[unit.pk] = f"{township.name} / {unit.name}"
+        else:
+            labels[unit.pk] = unit.name
+    seen: dict[str, int] = {}
+    for label in labels.values():
+        seen[label] = seen.get(label, 0) + 1
+    by_pk = {unit.pk: unit for unit in units}
+    return {pk: f"{label} ({by_pk[pk].region.code})" if seen[label] > 1 else label for pk, label in labels.items()}
+
+
 def _grouped_units(units: Iterable[Unit]) -> list[tuple[str, list[tuple[int, str]]]]:
-    """Units as <optgroup>s by region, in the order given."""
+    """Units as <optgroup>s in the order given: the units suggested for the case first (those
+    a selector marks `suggested` = 0), then one group per township (its villages' stations
+    with it) and one per region above."""
+    units = list(units)
+    labels = unit_labels(units)
     groups: dict[str, list[tuple[int, str]]] = {}
     for unit in units:
-        groups.setdefault(unit.region.name, []).append((unit.pk, unit.name))
+        region = unit.region
+        if getattr(unit, "suggested", 1) == 0:
+            group = str(_("Suggested for this case"))
+        elif region.level == Region.Level.VILLAGE and region.parent:
+            group = region.parent.name
+        else:
+            group = region.name
+        groups.setdefault(group, []).append((unit.pk, labels[unit.pk]))
     return list(groups.items())
 
 
@@ -47,6 +78,7 @@ class UnitChoiceField(forms.TypedChoiceField):
     def __init__(self, *, units: Iterable[Unit] = (), **kwargs):
         self.units = {unit.pk: unit for unit in units}
         kwargs.setdefault("coerce", int)
+        kwargs.setdefault("widget", forms.Select(attrs={"data-filter": _("Type to find a unit")}))
         super().__init__(choices=[("", "---------"), *_grouped_units(self.units.values())], **kwargs)
 
     def clean(self, value):
@@ -58,6 +90,7 @@ class UnitMultipleChoiceField(forms.TypedMultipleChoiceField):
     def __init__(self, *, units: Iterable[Unit] = (), **kwargs):
         self.units = {unit.pk: unit for unit in units}
         kwargs.setdefault("coerce", int)
+        kwargs.setdefault("widget", forms.SelectMultiple(attrs={"size": 6, "data-filter": _("Type to find a unit")}))
         super().__init__(choices=_grouped_units(self.units.values()), **kwargs)
 
     def clean(self, value):
@@ -233,9 +266,7 @@ class AssignForm(ActionForm):
         super().__init__(*args, **kwargs)
         units = list(units)
         self.fields["unit"] = UnitChoiceField(label=_("lead unit"), units=units)
-        self.fields["co_units"] = UnitMultipleChoiceField(
-            label=_("co-handling units"), units=units, required=False, widget=forms.SelectMultiple(attrs={"size": 4})
-        )
+        self.fields["co_units"] = UnitMultipleChoiceField(label=_("co-handling units"), units=units, required=False)
         self.fields["note"] = forms.CharField(label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 

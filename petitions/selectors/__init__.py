@@ -10,7 +10,7 @@ import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
+from django.db.models import BooleanField, Case, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -401,11 +401,19 @@ def _co_handles(user: User, petition: Petition) -> bool:
 
 def units_for_routing(petition: Petition) -> QuerySet[Unit]:
     """The units a case may be assigned or transferred to (交办 / 转办): the active units of
-    its county, ordered by region so a page can group them."""
+    its county. First the units that may take it (`suggested` = 0): those of the category's
+    competent kind in the case's township; then the rest by region, so a page can group them."""
+    township = petition.region_code[:9]
     return (
         Unit.objects.filter(within_q("region__code", [petition.region_code[:6]]), is_active=True)
-        .select_related("region")
-        .order_by("region__code", "kind", "name")
+        .annotate(
+            suggested=Case(
+                When(Q(kind=petition.category.competent_unit_kind, region__code__startswith=township), then=0),
+                default=1,
+            )
+        )
+        .select_related("region__parent")
+        .order_by("suggested", "region__code", "kind", "name")
     )
 
 

@@ -37,7 +37,7 @@ def units_below(petition: Petition) -> list[Unit]:
     """The units a case may be handed down to (`unit_is_below`), for the page's choices."""
     holder = petition.holder_unit
     regions = [*codes.ancestor_codes(petition.region_code), petition.region_code]
-    units = Unit.objects.filter(region__code__in=regions, is_active=True).select_related("region")
+    units = Unit.objects.filter(region__code__in=regions, is_active=True).select_related("region__parent")
     if petition.category.confidential:  # a report against officials goes to a commission
         units = units.filter(kind=Unit.Kind.COMMISSION)
     found = [unit for unit in units if unit_is_below(unit, holder, petition)]
@@ -47,7 +47,7 @@ def units_below(petition: Petition) -> list[Unit]:
 def units_above(petition: Petition) -> list[Unit]:
     """The units a case may be referred up to (`unit_is_above`), nearest first."""
     regions = codes.ancestor_codes(petition.holder_unit.region.code)
-    units = Unit.objects.filter(region__code__in=regions, is_active=True).select_related("region")
+    units = Unit.objects.filter(region__code__in=regions, is_active=True).select_related("region__parent")
     return sorted(units, key=lambda unit: (-len(unit.region.prefix), unit.kind, unit.name))
 
 

@@ -10,4 +10,38 @@
       window.print();
     }
   });
+
+  // A long list of units (select[data-filter]) gets a box above it that keeps only the
+  // options containing what is typed. Without JavaScript the select still works, and its
+  // type-ahead finds a township's units by the township's name that begins each option.
+  function filterable(select) {
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "option-filter";
+    box.placeholder = select.dataset.filter;
+    box.setAttribute("aria-label", select.dataset.filter);
+    box.setAttribute("aria-controls", select.id);
+    box.addEventListener("input", function () {
+      var words = box.value.trim().toLowerCase();
+      select.querySelectorAll("option").forEach(function (option) {
+        option.hidden = option.value !== "" && words !== "" && option.textContent.toLowerCase().indexOf(words) < 0;
+      });
+      select.querySelectorAll("optgroup").forEach(function (group) {
+        group.hidden = !group.querySelector("option:not([hidden])");
+      });
+    });
+    select.parentNode.insertBefore(box, select);
+  }
+  function init(root) {
+    root.querySelectorAll("select[data-filter]:not([data-filtered])").forEach(function (select) {
+      select.dataset.filtered = "1";
+      filterable(select);
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { init(document); });
+  } else {
+    init(document);
+  }
+  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();
