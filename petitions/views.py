@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,12 +17,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from config.errors import Refused
+from config.qr import qr_svg
 from petitions import forms as case_forms
 from petitions import services, workflow
 from petitions.filters import PetitionFilter, list_rows
@@ -133,7 +135,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 codes = request.session.get(RECEIPT_CODES, {})
                 codes[str(registration.petition.pk)] = registration.query_code
                 request.session[RECEIPT_CODES] = codes
-            return redirect("petitions:receipt", pk=registration.petition.pk)
+            return redirect(reverse("petitions:receipt", args=[registration.petition.pk]) + "?print=1")
     if form.errors:
         form.focus_first_error()
     return render(request, "petitions/intake.html", {"form": form})
@@ -152,16 +154,26 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
         petition = petition_get_for_user(request.user, pk)
         query_code = None
     may_open = query_code is None or petitions_visible_to(request.user).filter(pk=pk).exists()
+    # The lookup page with the tracking number filled in, under the site's own address (the
+    # request's host when SITE_URL is unset). Never the query code: a URL ends up in logs.
+    site = settings.SUQIU_SITE_URL.rstrip("/") or request.build_absolute_uri("/").rstrip("/")
+    track_url = f"{site}{reverse('grievances:track')}?{urlencode({'n': petition.tracking_number})}"
     return render(
         request,
         "petitions/receipt.html",
         {
             "petition": petition,
             "query_code": query_code,
-            "portal_url": request.build_absolute_uri("/"),
+            "track_url": track_url,
+            "qr": qr_svg(track_url, scale=3),
             "may_open": may_open,
-            # Reprinted later by a desk that sees the report only as a shell: no title.
+            # Reprinted later by a desk that sees the report only as a shell: no title or account.
             "show_title": query_code is not None or not confidential_shell(request.user, petition),
+            # "Register and print the receipt": the print dialog opens on the first showing.
+            "autoprint": query_code is not None and request.GET.get("print") == "1",
+            # The account, for the resident to check; never on a report against officials (it
+            # names them, and a receipt leaves the desk).
+            "show_account": not petition.category.confidential and not confidential_shell(request.user, petition),
         },
     )
 

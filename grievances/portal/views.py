@@ -14,12 +14,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import Refused
+from config.qr import qr_svg
 from grievances.portal import selectors, throttle
 from grievances.portal.forms import LookupForm, ProofForm, RateForm, ReviewForm, SubmitForm
 from grievances.portal.services import public_petition_submit
@@ -133,13 +133,6 @@ def villages(request: HttpRequest) -> HttpResponse:
     return render(request, "grievances/_village_field.html", {"field": form["region"]})
 
 
-def _qr_svg(url: str) -> str:
-    """The lookup link as an inline SVG QR code (segno: pure Python, nothing fetched)."""
-    import segno  # only here: 9 MB a web worker need not hold until a QR code is drawn
-
-    return segno.make(url, error="m").svg_inline(scale=4, border=2, dark="#1f2328")
-
-
 @never_cache
 def submitted(request: HttpRequest) -> HttpResponse:
     """The receipt of an online submission, shown once (the codes are not stored)."""
@@ -160,7 +153,7 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "query_code": receipt["query_code"],
             "track_url": track_url,
             "private_url": private_url,
-            "qr": mark_safe(_qr_svg(track_url)),  # segno writes the SVG from our own URL
+            "qr": qr_svg(track_url),
         },
     )
     # The browser that submitted the case is the resident's: it gets the case's device cookie.

@@ -11,6 +11,11 @@
     }
   });
 
+  // "Register and print the receipt": the receipt opens the print dialog by itself, once.
+  window.addEventListener("load", function () {
+    if (document.querySelector("[data-autoprint]")) window.print();
+  });
+
   // A long list of units (select[data-filter]) gets a box above it that keeps only the
   // options containing what is typed. Without JavaScript the select still works, and its
   // type-ahead finds a township's units by the township's name that begins each option.

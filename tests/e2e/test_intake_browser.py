@@ -38,6 +38,8 @@ def focused(page) -> str:
 def test_a_village_clerk_logs_a_walk_in_with_the_keyboard_and_gets_the_receipt(
     live_server, world, categories, password, page, screenshot
 ):
+    # Count the print dialogs the pages open (headless Chromium would open none to see).
+    page.add_init_script("window.__prints = 0; window.print = function () { window.__prints += 1; };")
     sign_in(page, live_server, "clerk", password)
     page.locator("header nav a[href='/staff/intake/']").click()
     page.wait_for_url(re.compile(r"/staff/intake/$"))
@@ -75,7 +77,7 @@ def test_a_village_clerk_logs_a_walk_in_with_the_keyboard_and_gets_the_receipt(
     screenshot(page, "10-intake-form")
 
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/staff/cases/\d+/receipt/$"))
+    page.wait_for_url(re.compile(r"/staff/cases/\d+/receipt/\?print=1$"))
     petition = Petition.objects.get()
     assert petition.category.code == "infrastructure" and petition.region == world.region("东一村")
     assert petition.channel == "visit" and petition.complainant_name == "字红梅"
@@ -83,6 +85,12 @@ def test_a_village_clerk_logs_a_walk_in_with_the_keyboard_and_gets_the_receipt(
     code = page.locator("#query-code").inner_text()
     assert re.fullmatch(r"\d{8}", code) and query_code_matches(petition, code)
     assert page.locator("#print").is_visible()
+    # "登记并打印回执" is one step: the receipt opened the print dialog by itself, once.
+    page.wait_for_function("window.__prints === 1")
+    # What was recorded, and a QR code to the lookup page with the tracking number filled in.
+    assert "东一村三组村道雨后塌方" in page.locator("#receipt-account").inner_text()
+    assert page.locator(".receipt-track .qr svg").count() == 1
+    assert f"{live_server.url}/track/?n={petition.tracking_number}" in page.locator(".receipt-track").inner_text()
     screenshot(page, "11-receipt")
 
     page.emulate_media(media="print")
@@ -94,6 +102,7 @@ def test_a_village_clerk_logs_a_walk_in_with_the_keyboard_and_gets_the_receipt(
     page.reload()
     assert page.locator("#tracking-number").inner_text() == petition.tracking_number
     assert page.locator("#query-code").count() == 0 and page.locator("#query-code-gone").is_visible()
+    assert page.evaluate("window.__prints") == 0, "a reprint is the clerk's choice, not automatic"
 
     page.locator(f"a[href='/staff/cases/{petition.pk}/']").first.click()
     page.wait_for_url(re.compile(rf"/staff/cases/{petition.pk}/$"))

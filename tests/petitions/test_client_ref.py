@@ -81,7 +81,7 @@ def test_the_walk_in_form_sent_twice_registers_one_case_and_shows_its_receipt(cl
     second = client.post(reverse("petitions:intake"), form)
     case = Petition.objects.get()
     assert first.status_code == second.status_code == 302
-    assert first["Location"] == second["Location"] == reverse("petitions:receipt", kwargs={"pk": case.pk})
+    assert first["Location"] == second["Location"] == reverse("petitions:receipt", kwargs={"pk": case.pk}) + "?print=1"
     assert case.status == "closed" and PetitionEvent.objects.filter(verb="settled").count() == 1
 
 

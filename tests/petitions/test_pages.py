@@ -104,7 +104,7 @@ def test_a_walk_in_is_logged_accepted_assigned_co_handled_replied_rated_and_clos
     photo = SimpleUploadedFile("塌方.png", PNG, content_type="image/png")
     response = client.post("/staff/intake/", walk_in(world, categories, attachments=[photo]))
     petition = Petition.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/staff/cases/{petition.pk}/receipt/"
+    assert response.status_code == 302 and response["Location"] == f"/staff/cases/{petition.pk}/receipt/?print=1"
     assert petition.status == "registered" and petition.holder_unit == world.units["east_centre"]
     assert petition.intake_unit == world.units["east1_desk"] and petition.channel == "visit"
     event = last_event(petition)
@@ -261,7 +261,7 @@ def test_a_small_matter_is_registered_and_settled_on_the_spot_in_one_step(client
     data["settle_text"] = "村调解员现场调解，双方同意共同疏通排水沟。"
     response = client.post("/staff/intake/", data)
     petition = Petition.objects.get()
-    assert response["Location"] == f"/staff/cases/{petition.pk}/receipt/"
+    assert response["Location"] == f"/staff/cases/{petition.pk}/receipt/?print=1"
     assert petition.status == "closed" and petition.settled_on_the_spot
     assert petition.reply_text == data["settle_text"]
     assert verbs(petition) == ["registered", "settled", "closed"]
