@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from config.display import set_display
 from config.views import healthz
 from evaluations.api import CampaignViewSet
 from grievances.portal.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
@@ -42,6 +43,7 @@ urlpatterns = [
     path("staff/", include("petitions.urls")),
     path("accounts/", include("stations.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("display/", set_display, name="set_display"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("integrations.urls")),
