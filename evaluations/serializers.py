@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from evaluations import selectors
 from evaluations.models import (
     AppraisalEvent,
     Band,
@@ -22,7 +21,7 @@ from evaluations.models import (
     SelfInspectionReport,
 )
 from stations.models import Region, Unit
-from stations.selectors import units_visible_to
+from stations.selectors import regions_visible_to, units_visible_to
 
 
 class CampaignSerializer(serializers.ModelSerializer):
@@ -188,7 +187,7 @@ def _stations_field(**kwargs) -> serializers.ManyRelatedField:
 
 class CampaignCreateInput(serializers.Serializer):
     region = _InView(
-        selectors.campaign_regions_for,
+        regions_visible_to,
         queryset=Region.objects.none(),
         help_text=_("The county or township whose stations are appraised (id)."),
     )

@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings as conf
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -405,6 +406,14 @@ def test_bad_input_is_400_with_the_message_in_chinese_and_changes_nothing(world,
     empty = commission.post(f"{draft.pk}/stations/{station}/commitments/", {"texts": [" "]})
     assert empty.status_code == 400 and list(empty.json()) == ["detail", "code", "texts"]
     assert commission.post(f"{draft.pk}/stations/{station}/commitments/", {"texts": "首问首办"}).status_code == 400
+    english = Caller(world.users["supervisor"])
+    english.client.cookies[conf.LANGUAGE_COOKIE_NAME] = "en"
+    village = english.post("", _campaign_input(world, region=world.region("东一村").pk, name="村评议"))
+    assert village.status_code == 400
+    assert village.json()["region"] == ["An appraisal covers the stations of a county or of a township."]
+    outside = commission.post("", _campaign_input(world, name="另一评议", stations=[world.units["east_centre"].pk]))
+    assert outside.status_code == 400 and "不是 东镇 的基层站所" in outside.json()["stations"][0]
+    assert Campaign.objects.count() == 1  # neither was saved, not even in part
     bad_json = commission.client.post(f"{BASE}{draft.pk}/questions/", data="{", content_type="application/json")
     assert bad_json.status_code == 400 and "JSON" in bad_json.json()["detail"]
     assert _snapshot(draft) == before
