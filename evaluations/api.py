@@ -93,7 +93,6 @@ _STATION = OpenApiParameter(
     "station_id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("The station's unit id.")
 )
 _ITEM = OpenApiParameter("item_id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("The item's id."))
-_IDEMPOTENT = _("Sent again with the same input, it changes nothing and answers the same.")
 
 
 def _id(value) -> int:
@@ -165,8 +164,10 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         _("Add stations (draft only)"),
         StationsInput,
         StationSerializer(many=True),
-        _("Service stations of the campaign's region, all or none; answers every station of the campaign. ")
-        + _IDEMPOTENT,
+        _(
+            "Service stations of the campaign's region, all or none; answers every station of the "
+            "campaign. Sent again with the same input, it changes nothing."
+        ),
     )
     @stations.mapping.post
     def add_stations(self, request: Request, pk=None) -> Response:
@@ -179,7 +180,7 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         _("Set the weights and band thresholds"),
         WeightsInput,
         CampaignSerializer,
-        _("In draft or open, before the scores are computed. ") + _IDEMPOTENT,
+        _("In draft or open, before the scores are computed. Sent again with the same input, it changes nothing."),
     )
     @action(detail=True, methods=["post"], url_path="weights")
     def weights(self, request: Request, pk=None) -> Response:
@@ -211,7 +212,10 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         _("Publish a station's commitments (公开承诺)"),
         CommitmentsInput,
         StationSerializer,
-        _("By the station itself or the commission, in draft or open; replaces the earlier list. ") + _IDEMPOTENT,
+        _(
+            "By the station itself or the commission, in draft or open; replaces the earlier list. "
+            "Sent again with the same input, it changes nothing."
+        ),
         parameters=[_STATION],
     )
     @action(detail=True, methods=["post"], url_path=r"stations/(?P<station_id>\d+)/commitments", url_name="commitments")
@@ -225,7 +229,10 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         _("Enter a station's hearing score (听证评议)"),
         HearingInput,
         StationSerializer,
-        _("0 to 100, while open or scoring; once scoring, the ranking is computed again. ") + _IDEMPOTENT,
+        _(
+            "0 to 100, while open or scoring; once scoring, the ranking is computed again. Sent again"
+            " with the same input, it changes nothing."
+        ),
         parameters=[_STATION],
     )
     @action(detail=True, methods=["post"], url_path=r"stations/(?P<station_id>\d+)/hearing", url_name="hearing")
@@ -317,7 +324,10 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         _("Add a rectification item (整改事项)"),
         RectificationInput,
         RectificationSerializer,
-        _("Once open: an owner unit, what to put right and by when. ") + _IDEMPOTENT,
+        _(
+            "Once open: an owner unit, what to put right and by when. Sent again with the same input,"
+            " it changes nothing."
+        ),
     )
     @rectifications.mapping.post
     def add_rectification(self, request: Request, pk=None) -> Response:
@@ -331,7 +341,10 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         _("Close a rectification item"),
         RectificationDoneInput,
         RectificationSerializer,
-        _("By the owner unit or the commission, with the evidence of what was done. ") + _IDEMPOTENT,
+        _(
+            "By the owner unit or the commission, with the evidence of what was done. Sent again with"
+            " the same input, it changes nothing."
+        ),
         parameters=[_ITEM],
     )
     @action(detail=True, methods=["post"], url_path=r"rectifications/(?P<item_id>\d+)/complete", url_name="complete")
