@@ -194,7 +194,7 @@ class CampaignCreateInput(serializers.Serializer):
     name = serializers.CharField()
     year = serializers.IntegerField()
     period_start = serializers.DateField(help_text=_("The case record counts the cases registered from this day."))
-    period_end = serializers.DateField(help_text=_("… until this day."))
+    period_end = serializers.DateField(help_text=_("The case record counts the cases registered until this day."))
     commitment_on = serializers.DateField(required=False, allow_null=True, default=None)
     self_inspection_on = serializers.DateField(required=False, allow_null=True, default=None)
     hearing_on = serializers.DateField(required=False, allow_null=True, default=None)
