@@ -4,6 +4,12 @@ One function per verb: keyword-only arguments, the acting user explicit, the cam
 locked, the state checked, `full_clean()` before saving, and an `AppraisalEvent` written in
 the same transaction. Each raises before it writes when the action cannot happen.
 
+A verb sent again with the same input (a resend after a dropped connection, a double click)
+changes nothing and writes no second event: a station already taking part, a question already
+in the questionnaire, the same commitments, weights, hearing score, veto reason, an identical
+open rectification item, an item closed with the same evidence. The state changes (open,
+start scoring, publish) are not repeatable: a second one finds the campaign in the wrong state.
+
 ## The scores (all 0–100)
 
 - Questionnaire: every answer of 1–5 maps to (value − 1) × 25, so 1 → 0, 3 → 50, 5 → 100;
@@ -54,7 +60,7 @@ from evaluations.models import (
     RectificationItem,
     SelfInspectionReport,
 )
-from evaluations.selectors import can_manage
+from evaluations.selectors import CAMPAIGN_LEVELS, can_manage
 from petitions.deadlines import CHINA
 from petitions.models import Assignment, Petition, Satisfaction
 from petitions.services import check_attachment
@@ -115,6 +121,8 @@ def campaign_create(
     """Set up a campaign in draft; `stations=None` takes every active station of the region."""
     if not can_manage(actor, region):
         raise NotPermitted(_("Only the appraisal commission of this region may do this."))
+    if region.level not in CAMPAIGN_LEVELS:
+        raise ValidationError({"region": _("An appraisal covers the stations of a county or of a township.")})
     campaign = Campaign(
         region=region,
         name=name.strip(),
@@ -134,8 +142,7 @@ def campaign_create(
     _event(campaign, Verb.CREATED, actor, data={"name": campaign.name, "year": year})
     if stations is None:
         stations = list(stations_in(region))
-    for unit in stations:
-        _add_station(campaign, unit, actor)
+    _add_stations(campaign, stations, actor, field="stations")
     return campaign
 
 
@@ -146,16 +153,38 @@ def stations_in(region):
     return Unit.objects.filter(within_q("region__code", [region.prefix]), kind=Unit.Kind.STATION, is_active=True)
 
 
-def _add_station(campaign: Campaign, unit: Unit, actor: User) -> Participant:
-    if unit.kind != Unit.Kind.STATION or not unit.region.code.startswith(campaign.region.prefix):
-        raise ValidationError(
-            {"unit": _("%(unit)s is not a service station of %(region)s.") % {"unit": unit, "region": campaign.region}}
-        )
-    participant = Participant(campaign=campaign, unit=unit)
-    participant.full_clean()
-    participant.save()
-    _event(campaign, Verb.STATION_ADDED, actor, participant=participant, data={"unit": unit.pk})
-    return participant
+def _add_stations(campaign: Campaign, units: list[Unit], actor: User, *, field: str) -> list[Participant]:
+    """Add each unit as a station, once: one already taking part is returned as it is."""
+    for unit in units:
+        if unit.kind != Unit.Kind.STATION or not unit.region.code.startswith(campaign.region.prefix):
+            raise ValidationError(
+                {
+                    field: _("%(unit)s is not a service station of %(region)s.")
+                    % {"unit": unit, "region": campaign.region}
+                }
+            )
+    existing = {p.unit_id: p for p in campaign.participants.filter(unit__in=units)}
+    added = []
+    for unit in units:
+        if unit.pk not in existing:
+            participant = Participant(campaign=campaign, unit=unit)
+            participant.full_clean()
+            participant.save()
+            _event(campaign, Verb.STATION_ADDED, actor, participant=participant, data={"unit": unit.pk})
+            existing[unit.pk] = participant
+        added.append(existing[unit.pk])
+    return added
+
+
+@transaction.atomic
+def campaign_add_stations(*, campaign_id: int, units: list[Unit], actor: User) -> list[Participant]:
+    """Add stations to a draft campaign, all or none; a station already taking part stays as it is."""
+    campaign = _locked(campaign_id)
+    _require_manager(actor, campaign)
+    _require_state(campaign, State.DRAFT)
+    if not units:
+        raise ValidationError({"stations": _("Name at least one station.")})
+    return _add_stations(campaign, units, actor, field="stations")
 
 
 @transaction.atomic
@@ -163,7 +192,7 @@ def campaign_add_station(*, campaign_id: int, unit: Unit, actor: User) -> Partic
     campaign = _locked(campaign_id)
     _require_manager(actor, campaign)
     _require_state(campaign, State.DRAFT)
-    return _add_station(campaign, unit, actor)
+    return _add_stations(campaign, [unit], actor, field="unit")[0]
 
 
 @transaction.atomic
@@ -181,6 +210,13 @@ def campaign_update_weights(
     campaign = _locked(campaign_id)
     _require_manager(actor, campaign)
     _require_state(campaign, State.DRAFT, State.OPEN)
+    before = (campaign.weight_questionnaire, campaign.weight_hearing, campaign.weight_cases)
+    thresholds = (campaign.satisfied_min, campaign.basic_min)
+    if before == (weight_questionnaire, weight_hearing, weight_cases) and thresholds == (
+        Decimal(satisfied_min),
+        Decimal(basic_min),
+    ):
+        return campaign  # the same settings again: nothing changes
     campaign.weight_questionnaire, campaign.weight_hearing, campaign.weight_cases = (
         weight_questionnaire,
         weight_hearing,
@@ -208,7 +244,11 @@ def question_add(*, campaign_id: int, actor: User, text: str) -> Question:
     campaign = _locked(campaign_id)
     _require_manager(actor, campaign)
     _require_state(campaign, State.DRAFT)
-    question = Question(campaign=campaign, text=text.strip(), sort_order=campaign.questions.count() + 1)
+    text = text.strip()
+    same = campaign.questions.filter(text=text).first() if text else None
+    if same is not None:
+        return same  # already in the questionnaire: not asked twice
+    question = Question(campaign=campaign, text=text, sort_order=campaign.questions.count() + 1)
     question.full_clean()
     question.save()
     _event(campaign, Verb.QUESTION, actor, note=question.text)
@@ -226,6 +266,9 @@ def commitment_publish(*, participant_id: int, actor: User, texts: list[str]) ->
     texts = [t.strip() for t in texts if t.strip()]
     if not texts:
         raise ValidationError({"texts": _("Give at least one promise.")})
+    current = list(participant.commitments.order_by("sort_order", "id"))
+    if [c.text for c in current] == texts:
+        return current  # the same promises again: nothing changes
     participant.commitments.all().delete()
     made = []
     for order, text in enumerate(texts, 1):
@@ -308,7 +351,9 @@ def hearing_score_set(*, participant_id: int, actor: User, score: Decimal | int 
         raise ValidationError({"hearing_score": _("A hearing score is a number.")}) from None
     if not value.is_finite() or value < 0 or value > 100:
         raise ValidationError({"hearing_score": _("A hearing score is between 0 and 100.")})
-    participant = Participant.objects.select_for_update().get(pk=participant_id)
+    participant = Participant.objects.select_for_update().select_related("unit").get(pk=participant_id)
+    if participant.hearing_score == value.quantize(TWO, ROUND_HALF_UP):
+        return participant  # the same score again: nothing changes
     participant.hearing_score = value.quantize(TWO, ROUND_HALF_UP)
     participant.full_clean()
     participant.save(update_fields=["hearing_score"])
@@ -328,7 +373,11 @@ def participant_veto(*, participant_id: int, actor: User, reason: str) -> Partic
     campaign = _locked(participant.campaign_id)
     _require_manager(actor, campaign)
     _require_state(campaign, State.OPEN, State.SCORING)
-    participant = Participant.objects.select_for_update().get(pk=participant_id)
+    participant = Participant.objects.select_for_update().select_related("unit").get(pk=participant_id)
+    if participant.vetoed:
+        if participant.veto_reason == reason:
+            return participant  # the same veto again: nothing changes
+        raise InvalidState(_("This station is already vetoed."))
     participant.vetoed, participant.veto_reason = True, reason
     participant.full_clean()
     participant.save(update_fields=["vetoed", "veto_reason"])
@@ -518,7 +567,13 @@ def rectification_add(
     campaign = _locked(campaign_id)
     _require_manager(actor, campaign)
     _require_state(campaign, State.OPEN, State.SCORING, State.PUBLISHED)
-    item = RectificationItem(campaign=campaign, owner=owner, description=description.strip(), deadline=deadline)
+    description = description.strip()
+    same = campaign.rectifications.filter(
+        owner=owner, description=description, deadline=deadline, status=RectificationItem.Status.OPEN
+    ).first()
+    if same is not None and description:
+        return same  # the same item again: not listed twice
+    item = RectificationItem(campaign=campaign, owner=owner, description=description, deadline=deadline)
     item.full_clean()
     item.save()
     _event(
@@ -533,6 +588,8 @@ def rectification_complete(*, item_id: int, actor: User, evidence: str) -> Recti
     if not (can_manage(actor, item.campaign.region) or _works_at(actor, item.owner)):
         raise NotPermitted(_("Only the owner unit or the appraisal commission may close this item."))
     if item.status != RectificationItem.Status.OPEN:
+        if item.evidence == evidence.strip():
+            return item  # closed with the same evidence again: nothing changes
         raise InvalidState(_("This item is already done."))
     item.status, item.evidence, item.done_at = RectificationItem.Status.DONE, evidence.strip(), timezone.now()
     item.full_clean()

@@ -30,8 +30,8 @@ from evaluations.forms import (
     RectificationForm,
     VetoForm,
 )
-from evaluations.models import Campaign, Participant, RectificationItem
-from stations.selectors import regions_visible_to, units_visible_to
+from evaluations.models import Campaign, Participant
+from stations.selectors import units_visible_to
 
 # --- For residents ----------------------------------------------------------------------------
 
@@ -130,7 +130,7 @@ def _add_errors(form, error: ValidationError) -> None:
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
-    regions = regions_visible_to(request.user).filter(level__in=["county", "township"])
+    regions = selectors.campaign_regions_for(request.user)
     if request.method == "POST":
         region = get_object_or_404(regions, pk=request.POST.get("region"))
         if form.is_valid():
@@ -171,8 +171,8 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "campaign": campaign,
         "participants": selectors.results(campaign).prefetch_related("reports"),
         "questions": selectors.question_results(campaign),
-        "rectifications": campaign.rectifications.select_related("owner"),
-        "events": campaign.events.select_related("actor", "participant__unit").order_by("-created_at", "-id")[:30],
+        "rectifications": selectors.rectifications(campaign),
+        "events": selectors.events(campaign)[:30],
         "can_manage": selectors.can_manage(request.user, campaign.region),
         "question_form": QuestionForm(),
     }
@@ -222,7 +222,7 @@ def staff_question(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _participant(campaign: Campaign, participant_pk: int) -> Participant:
-    return get_object_or_404(Participant, pk=participant_pk, campaign=campaign)
+    return selectors.participant_of(campaign, pk=participant_pk)
 
 
 @login_required
@@ -304,7 +304,7 @@ def staff_rectification(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def staff_rectification_done(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     def act(campaign: Campaign) -> None:
-        item = get_object_or_404(RectificationItem, pk=item_pk, campaign=campaign)
+        item = selectors.rectification_of(campaign, item_pk)
         services.rectification_complete(item_id=item.pk, actor=request.user, evidence=request.POST.get("evidence", ""))
 
     return _act(request, pk, act, _("Rectification item closed."))

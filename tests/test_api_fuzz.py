@@ -201,6 +201,8 @@ def _real_ids(path: str, seeded: dict[str, list]) -> dict[str, list]:
         found["code"] = seeded["category"]
     if "{attachment_id}" in path:
         found["attachment_id"] = seeded["attachment"]
+    if "{station_id}" in path:
+        found["station_id"] = seeded["unit"]
     return found
 
 

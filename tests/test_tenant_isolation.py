@@ -93,6 +93,15 @@ ROUTES: dict[str, Route] = {
     },
     # Appraisals (民主评议): the API and the commission's pages.
     "appraisal-detail": Route(_campaign, "supervisor"),
+    **{
+        f"appraisal-{name}": Route(_campaign, "supervisor")
+        for name in ("stations", "weights", "questions", "open", "start-scoring", "publish", "rectifications", "events")
+    },
+    **{
+        f"appraisal-{name}": Route(lambda o: {"pk": o.campaign.pk, "station_id": o.participant.unit_id}, "supervisor")
+        for name in ("commitments", "hearing", "veto", "report")
+    },
+    "appraisal-complete": Route(lambda o: {"pk": o.campaign.pk, "item_id": o.item.pk}, "supervisor"),
     "evaluations:staff_detail": Route(_campaign, "supervisor"),
     "evaluations:staff_xlsx": Route(_campaign, "supervisor"),
     "evaluations:staff_question": Route(_campaign, "supervisor"),
