@@ -200,5 +200,17 @@ def test_the_document_is_for_the_same_people_as_the_page(client, world, march):
     assert download(client, world.users["nobody"]).status_code == 404
     assert download(client, world.users["supervisor"], region="990199000000").status_code == 404
     assert download(client, world.users["supervisor"], month="2025-13").status_code == 404
+    # The village clerk counts their desk's cases, in their village by default.
+    clerk = download(client, world.users["clerk"], region="")
+    assert clerk.status_code == 200
+    doc = Document(io.BytesIO(clerk.content))
+    assert doc.paragraphs[0].text == "东一村 群众诉求月报 2025-03"
+    assert dict(table_by_heading(doc)[""][1:])["收到的诉求件数"] == "3"  # cases 1, 2 and 6
+    # A superuser's "everything" has no region to name: the title and the file name say the month.
+    everything = download(client, world.users["root"], region="")
+    assert everything["Content-Disposition"].startswith('attachment; filename="monthly-report-2025-03.docx"; ')
+    doc = Document(io.BytesIO(everything.content))
+    assert doc.paragraphs[0].text == "群众诉求月报 2025-03"
+    assert dict(table_by_heading(doc)[""][1:])["收到的诉求件数"] == "8"  # 甲县's 7 and 乙县's one
     client.logout()
     assert client.get(URL, {"month": "2025-03"}).status_code == 302  # to the sign-in page
