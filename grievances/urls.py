@@ -23,6 +23,7 @@ urlpatterns = [
     # The statistics (grievances/stats/)
     path("staff/dashboard/", stats.dashboard, name="dashboard"),
     path("staff/dashboard/monthly/", stats.monthly_report, name="monthly_report"),
+    path("staff/dashboard/monthly/docx/", stats.monthly_report_docx, name="monthly_report_docx"),
     path("staff/dashboard/commission/", stats.commission_dashboard, name="commission_dashboard"),
     # The ledger (grievances/ledger/)
     path("staff/export/", ledger.ledger_export, name="ledger_export"),

@@ -111,7 +111,8 @@ STATUS_WORDS = {
 
 
 def _satisfaction_words() -> dict[str, str]:
-    words = {"": ""}
+    # The words ledgers use for a reply nobody rated, besides the label.
+    words = {"": "", **dict.fromkeys(("no response", "未评价", "逾期未评价"), Satisfaction.NO_RESPONSE)}
     for value, label in Satisfaction.choices:
         words[value] = words[str(label).lower()] = value
         with translation.override("zh-hans"):

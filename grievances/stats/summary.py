@@ -29,8 +29,9 @@ Definitions:
 - *on time* (按期): an answered case whose reply came by its handling deadline (`due_at`,
   which includes any approved extension) or, when it never got one (answered or settled
   before assignment), by its acceptance deadline (`acceptance_due_at`);
-- *on-time rate* (按期办结率): on time ÷ answered, in percent (None when nothing was answered);
-- *closure rate* (办结率): cases with status `closed` ÷ cases registered, in percent;
+- *on-time reply rate* (按期答复率): on time ÷ answered, in percent (None when nothing was
+  answered) — replies, closed or not: not a rate of cases closed on time (按期办结率);
+- *closure rate* (办结率): cases with status `closed` ÷ cases received, in percent;
 - *repeats* (重复件): cases linked to an earlier case of the same complainant (`repeat_of`);
 - *by source* (按来源): `Petition.source` as the linkage services set it — own intake, handed
   down by the city, handed down by the province, referred up from below;

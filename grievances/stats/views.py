@@ -4,18 +4,24 @@ monthly report (月报) and the commissions' figures. Thin: parse the period and
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from grievances.stats.commission import commission_region_for, commission_summary, has_commission_rights
+from grievances.stats.documents import DOCX_TYPE, attachment_header, monthly_report_docx_bytes, report_filename
+from grievances.stats.monthly import (
+    MonthlyReport,
+    level_label,
+    monthly_report_for,
+    report_month,
+    satisfaction_label,
+)
 from grievances.stats.summary import overdue_for, stats_region_for, summary_for
-from petitions.models import Category, Channel, Disposition, Satisfaction, Source, Status
+from petitions.models import Category, Channel, Disposition, Source, Status
 from stations import codes
 from stations.models import Region
 from stations.selectors import scope_for
@@ -53,14 +59,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     summary = summary_for(request.user, region=region, date_from=date_from, date_to=date_to, category=category)
     names = {c.code: c.name for c in categories}
     charts = {
-        "level": [{"name": str(_level_label(k)), "value": v} for k, v in summary.by_level.items()],
+        "level": [{"name": str(level_label(k)), "value": v} for k, v in summary.by_level.items()],
         "category": [{"name": names.get(k, k), "value": v} for k, v in summary.by_category.items()],
         "channel": [{"name": str(Channel(k).label), "value": v} for k, v in summary.by_channel.items()],
         "status": [{"name": str(Status(k).label), "value": v} for k, v in summary.by_status.items()],
-        "satisfaction": [
-            {"name": str(Satisfaction(k).label) if k in Satisfaction.values else _("not rated"), "value": v}
-            for k, v in summary.by_satisfaction.items()
-        ],
+        "satisfaction": [{"name": str(satisfaction_label(k)), "value": v} for k, v in summary.by_satisfaction.items()],
         "source": [{"name": str(Source(k).label), "value": v} for k, v in summary.by_source.items()],
         "month": {"months": list(summary.by_month), "values": list(summary.by_month.values())},
     }
@@ -84,10 +87,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "grievances/dashboard.html", context)
 
 
-def _level_label(level: str):
-    return dict(Region.Level.choices).get(level, level)
-
-
 def _ancestors(user, region):
     """The breadcrumb of a drill-down: the regions above `region` the user may see too."""
     if region is None:
@@ -98,35 +97,28 @@ def _ancestors(user, region):
     return [r for r in above if scope.covers(r.prefix, allowed)]
 
 
+def _monthly_report(request: HttpRequest) -> MonthlyReport:
+    region = stats_region_for(request.user, request.GET.get("region") or None)
+    first, last = report_month(request.GET.get("month"), timezone.localdate())
+    return monthly_report_for(request.user, region=region, first=first, last=last)
+
+
 @login_required
 def monthly_report(request: HttpRequest) -> HttpResponse:
     """The printable monthly report (月报) of one month: ?month=YYYY-MM&region=."""
-    region = stats_region_for(request.user, request.GET.get("region") or None)
-    raw = request.GET.get("month") or timezone.localdate().strftime("%Y-%m")
-    try:
-        year, month = (int(part) for part in raw.split("-"))
-        first = date(year, month, 1)
-    except ValueError:
-        raise Http404 from None
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    summary = summary_for(request.user, region=region, date_from=first, date_to=last)
-    names = {c.code: c.name for c in Category.objects.all()}
-    context = {
-        "summary": summary,
-        "region": region,
-        "first": first,
-        "last": last,
-        "levels": [(_level_label(k), v) for k, v in summary.by_level.items()],
-        "categories": sorted(((names.get(k, k), v) for k, v in summary.by_category.items()), key=lambda r: -r[1]),
-        "channels": [(Channel(k).label, v) for k, v in summary.by_channel.items() if v],
-        "statuses": [(Status(k).label, v) for k, v in summary.by_status.items() if v],
-        "sources": [(Source(k).label, v) for k, v in summary.by_source.items()],
-        "satisfactions": [
-            (Satisfaction(k).label if k in Satisfaction.values else _("not rated"), v)
-            for k, v in summary.by_satisfaction.items()
-        ],
-    }
+    report = _monthly_report(request)
+    context = {"report": report, "summary": report.summary, "region": report.region, **vars(report)}
     return render(request, "grievances/monthly_report.html", context)
+
+
+@login_required
+def monthly_report_docx(request: HttpRequest) -> HttpResponse:
+    """The same report as a Word document (.docx), as county offices file it: same region,
+    same month, same 404s."""
+    report = _monthly_report(request)
+    response = HttpResponse(monthly_report_docx_bytes(report), content_type=DOCX_TYPE)
+    response["Content-Disposition"] = attachment_header(*report_filename(report))
+    return response
 
 
 @login_required

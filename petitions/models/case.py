@@ -56,7 +56,9 @@ class Satisfaction(models.TextChoices):
     SATISFIED = "satisfied", _("satisfied")
     BASICALLY_SATISFIED = "basically_satisfied", _("basically satisfied")
     UNSATISFIED = "unsatisfied", _("unsatisfied")
-    NO_RESPONSE = "no_response", _("no response")
+    # Closed because the resident did not rate the reply in time (逾期未评价): another row than
+    # the cases not rated yet (未评价) in every statistic.
+    NO_RESPONSE = "no_response", _("not rated in time")
 
 
 OPEN_STATUSES = (Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.UNDER_REVIEW)
