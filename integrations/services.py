@@ -105,7 +105,8 @@ def _content(request: Open311Request) -> str:
         place = f"{place} ({point})" if place else point
     content = request.description.strip()
     if content and place:
-        content = f"{content}\n\n{_('Location given by the reporting system')}: {place}"
+        given = _("Location given by the reporting system")
+        content = f"{content}\n\n{given}: {place}"
     return content
 
 

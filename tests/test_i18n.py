@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,3 +71,17 @@ def test_english_form_labels_begin_with_a_capital(client, world):
     page = client.get("/staff/intake/").content.decode()
     assert ">Complainant&#x27;s name<" in page or ">Complainant's name<" in page
     assert ">complainant" not in page
+
+
+def test_no_translated_string_hides_inside_an_f_string():
+    """xgettext does not read inside f-strings: `f"{_('…')}"` is never put in the catalogue, so
+    it stays English on the Chinese pages ("甲县Grievances monthly report2025-03.docx")."""
+    inside = re.compile(r"""\bf(["'])(?:(?!\1).)*\{\s*_\(""")
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for app in ("config", "stations", "petitions", "evaluations", "grievances", "integrations")
+        for path in (ROOT / app).rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if inside.search(line)
+    ]
+    assert found == []

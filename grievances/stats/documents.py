@@ -109,7 +109,8 @@ def monthly_report_docx(report: MonthlyReport):
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.add_paragraph(report.period).alignment = WD_ALIGN_PARAGRAPH.CENTER
     if report.region is not None:
-        doc.add_paragraph(f"{_('Region')}：{report.region.name}（{report.region.code}）")
+        label = _("Region")
+        doc.add_paragraph(f"{label}：{report.region.name}（{report.region.code}）")
     for table in report.tables():
         _table(doc, table.heading, table.headers, table.rows)
     return doc
@@ -127,7 +128,8 @@ def report_filename(report: MonthlyReport) -> tuple[str, str]:
     month = f"{report.first:%Y-%m}"
     name = report.region.name if report.region else ""
     code = f"-{report.region.code}" if report.region else ""
-    return f"{name}{_('Grievances monthly report')}{month}.docx", f"monthly-report{code}-{month}.docx"
+    kind = _("Grievances monthly report")  # not inside the f-string: xgettext would not see it
+    return f"{name}{kind}{month}.docx", f"monthly-report{code}-{month}.docx"
 
 
 def attachment_header(filename: str, fallback: str) -> str:

@@ -71,7 +71,8 @@ class MonthlyReport:
     @property
     def title(self) -> str:
         name = f"{self.region.name} " if self.region else ""
-        return f"{name}{_('Grievances monthly report')} {self.first:%Y-%m}"
+        kind = _("Grievances monthly report")  # not inside the f-string: xgettext would not see it
+        return f"{name}{kind} {self.first:%Y-%m}"
 
     @property
     def period(self) -> str:
@@ -86,7 +87,8 @@ class MonthlyReport:
         s, late = self.summary, self.summary.late_registration
         late_text = rate_text(late["late"], late["late_rate"])
         if late["median_days"] is not None:
-            late_text += f" · {_('median days late')} {late['median_days']} · {_('mean days late')} {late['mean_days']}"
+            median, mean = _("median days late"), _("mean days late")
+            late_text += f" · {median} {late['median_days']} · {mean} {late['mean_days']}"
         return [
             ("total", _("cases received"), str(s.total)),
             ("closed", _("closed"), rate_text(s.closed, s.closure_rate)),

@@ -298,7 +298,7 @@ def test_the_pages_show_the_same_figures(client, world, year):
     assert 'id="stat-received">27<' in body and 'id="stat-closed">17<' in body
     assert 'id="stat-being-handled">5<' in body and 'id="stat-awaiting">5<' in body
     assert 'id="stat-sanctioned">18<' in body
-    assert '<td>市级交办</td><td class="num">10</td>' in body and '<td>本级受理</td><td class="num">17</td>' in body
+    assert '<td>市级交办</td><td class="num">10</td>' in body and '<td>本级收件</td><td class="num">17</td>' in body
     assert '<td>示范市纪委监委</td><td class="num">10</td>' in body
     assert 'id="counties"' not in body and 'id="drill-down"' in body
     assert "杨某" not in body and "字某某" not in body
@@ -344,7 +344,7 @@ def test_the_summary_counts_the_cases_by_source_live_and_rolled_up(api, client, 
         client.force_login(world.users["supervisor"])
         page = client.get("/staff/dashboard/", {**PERIOD, "region": COUNTY}).content.decode()
         table = page.split('id="by-source">')[1].split("</table>")[0]
-        assert '<td>本级受理</td><td class="num">17</td>' in table
+        assert '<td>本级收件</td><td class="num">17</td>' in table
         assert '<td>市级交办</td><td class="num">10</td>' in table
         report = client.get("/staff/dashboard/monthly/", {"month": "2026-03", "region": COUNTY}).content.decode()
         table = report.split('id="report-sources">')[1].split("</table>")[0]

@@ -153,7 +153,7 @@ def test_the_monthly_report_downloads_as_a_word_document(client, world, march, d
     satisfaction = dict(tables["按满意度"][1:])
     assert satisfaction["满意"] == "1" and satisfaction["基本满意"] == "1" and satisfaction["未评价"] == "4"
     assert tables["按渠道"][0] == ["来源渠道", "件数"] and ["来访", "3"] in tables["按渠道"]
-    assert tables["按来源"][1] == ["本级受理", "7"]
+    assert tables["按来源"][1] == ["本级收件", "7"]
     assert tables["按区划"] == [
         ["区划", "收到的诉求件数", "延迟登记", "晚登记天数中位数"],
         ["东镇", "5", "0", "0.0"],
