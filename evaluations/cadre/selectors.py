@@ -96,7 +96,20 @@ class Line:
         """weight × score / 100, exact (not rounded)."""
         if self.score is None:
             return None
-        return (self.weight * self.score / HUNDRED).normalize()
+        return self.weight * self.score / HUNDRED
+
+    # As the page and the export show them: 30.00 → 30, 23.33400 → 23.334.
+    @property
+    def weight_text(self) -> str:
+        return plain(self.weight)
+
+    @property
+    def score_text(self) -> str | None:
+        return plain(self.score)
+
+    @property
+    def contribution_text(self) -> str | None:
+        return plain(self.contribution)
 
 
 @dataclass(frozen=True)
@@ -149,6 +162,13 @@ def published_results_for(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, i
         if key in pairs:
             found.setdefault(key, participant)
     return found
+
+
+def plain(number: Decimal | None) -> str | None:
+    """30.00 → "30", 12.50 → "12.5": how a weight or a score is shown and kept in an event."""
+    if number is None:
+        return None
+    return format(number.normalize(), "f")
 
 
 def appraisal_label() -> str:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidState, NotPermitted, StaleVersion
-from evaluations.cadre.selectors import can_assess, sheet_result
+from evaluations.cadre.selectors import can_assess, plain, sheet_result
 from evaluations.models import CadreSheet, CadreSheetEvent, CadreSheetPart
 from stations.models import Unit, User
 
@@ -112,27 +112,20 @@ def clean_layout(appraisal_weight, parts: Sequence[PartSpec]) -> tuple[Decimal, 
                     "The weights add up to %(sum)s %%, not 100 %%: the residents' appraisal %(appraisal)s %% "
                     "and the other parts %(parts)s %%."
                 )
-                % {"sum": _plain(appraisal + parts_sum), "appraisal": _plain(appraisal), "parts": _plain(parts_sum)}
+                % {"sum": plain(appraisal + parts_sum), "appraisal": plain(appraisal), "parts": plain(parts_sum)}
             }
         )
     return appraisal, cleaned
 
 
-def _plain(number: Decimal | None) -> str | None:
-    """30.00 → "30", 12.50 → "12.5": how a weight or a score is shown and kept in an event."""
-    if number is None:
-        return None
-    return format(number.normalize(), "f")
-
-
 def _layout(sheet: CadreSheet, *, scores: bool) -> dict:
     parts = []
     for part in sheet.parts.order_by("sort_order", "id"):
-        row = {"name": part.name, "weight": _plain(part.weight)}
+        row = {"name": part.name, "weight": plain(part.weight)}
         if scores:
-            row["score"] = _plain(part.score)
+            row["score"] = plain(part.score)
         parts.append(row)
-    return {"appraisal_weight": _plain(sheet.appraisal_weight), "parts": parts}
+    return {"appraisal_weight": plain(sheet.appraisal_weight), "parts": parts}
 
 
 @transaction.atomic
@@ -219,7 +212,7 @@ def cadre_sheet_score(
     part.full_clean()
     part.save(update_fields=["score"])
     _save(sheet, [])
-    _event(sheet, Verb.SCORED, actor, data={"part": part.name, "old": _plain(old), "new": _plain(value)})
+    _event(sheet, Verb.SCORED, actor, data={"part": part.name, "old": plain(old), "new": plain(value)})
     return part
 
 
@@ -244,11 +237,11 @@ def cadre_sheet_finalise(*, sheet_id: int, actor: User, expected_version: int | 
         Verb.FINALISED,
         actor,
         data={
-            "total": _plain(sheet.total),
+            "total": plain(sheet.total),
             "appraisal": {
                 "campaign": campaign.pk if campaign else None,
                 "campaign_name": str(campaign) if campaign else None,
-                "score": _plain(sheet.appraisal_score),
+                "score": plain(sheet.appraisal_score),
             },
         },
     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 
 from config.errors import InvalidState, NotPermitted, StaleVersion
@@ -278,9 +279,24 @@ def test_one_sheet_per_unit_and_year(world):
 
 
 def test_the_events_are_append_only(world):
+    """In Python (the model) and in the database (the trigger of migration 0004), as the
+    appraisal events are (tests/petitions/test_audit_trigger.py)."""
     sheet = _sheet(world)
     event = sheet.events.get()
     with pytest.raises(TypeError):
         event.save()
     with pytest.raises(TypeError):
         event.delete()
+    if connection.vendor != "postgresql":
+        return
+    message = "cadre sheet events are append-only: {op} of evaluations_cadresheetevent refused"
+    for op, run in (
+        ("UPDATE", lambda: CadreSheetEvent.objects.filter(pk=event.pk).update(note="改写")),
+        ("DELETE", lambda: CadreSheetEvent.objects.filter(pk=event.pk).delete()),
+    ):
+        with pytest.raises(DatabaseError, match=message.format(op=op)), transaction.atomic():
+            run()
+    with pytest.raises(DatabaseError, match="TRUNCATE"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE evaluations_cadresheetevent")
+    assert CadreSheetEvent.objects.get(pk=event.pk).note == ""
