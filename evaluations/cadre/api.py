@@ -58,6 +58,7 @@ class CadreSheetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """The sheets in the caller's view, each as it adds up (its appraisal read from the published campaign)."""
 
     serializer_class = SheetSerializer
+    lookup_value_regex = "[0-9]+"  # ids are integers: anything else is no route (404), not a 500
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
