@@ -81,7 +81,8 @@ def cadre_list(request: HttpRequest, year: int) -> HttpResponse:
 
 def _sheet_page(request: HttpRequest, sheet: CadreSheet, *, errors=(), rows=None, status=200) -> HttpResponse:
     result = selectors.sheet_result(sheet)
-    editable = sheet.state == CadreSheet.State.DRAFT and selectors.can_assess(request.user, sheet.unit)
+    assessor = selectors.can_assess(request.user, sheet.unit)
+    editable = assessor and sheet.state == CadreSheet.State.DRAFT
     if rows is None:
         rows = [(part.name, selectors.plain(part.weight)) for part in sheet.parts.all()]
     context = {
@@ -91,7 +92,8 @@ def _sheet_page(request: HttpRequest, sheet: CadreSheet, *, errors=(), rows=None
         "errors": list(errors),
         "rows": list(rows) + [("", "")] * BLANK_ROWS,
         "appraisal_weight": selectors.plain(sheet.appraisal_weight),
-        "events": [(event, selectors.event_text(event)) for event in selectors.events_of(sheet)],
+        # Who on the commission scored what is the commission's: the unit's staff read the result.
+        "events": [(event, selectors.event_text(event)) for event in selectors.events_of(sheet)] if assessor else None,
     }
     template = "evaluations/_cadre_sheet.html" if request.htmx else "evaluations/cadre_sheet.html"
     return render(request, template, context, status=status)

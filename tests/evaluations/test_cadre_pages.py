@@ -154,7 +154,10 @@ def test_a_units_own_staff_read_their_sheet_once_final_and_never_change_it(world
     page = client.get(url)
     body = page.content.decode()
     assert page.status_code == 200 and "84.83" in body
-    assert 'name="score"' not in body and "cadre_layout" not in body and 'name="part_name"' not in body
+    assert 'name="score"' not in body and "/layout/" not in body and 'name="part_name"' not in body
+    # Who on the commission scored what, and the drafts' scores, stay the commission's.
+    assert 'id="events"' not in body and "supervisor" not in body
+    assert client.post(reverse("evaluations:cadre_finalise", args=[sheet.pk]), {"version": 4}).status_code == 400
 
 
 def test_the_list_pins_its_queries(world, client, django_assert_num_queries):
