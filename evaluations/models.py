@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.audit import AppendOnly
 from stations.models import Region, Unit
@@ -426,7 +427,7 @@ class CadreSheetPart(models.Model):
     """A part the commission scores on a cadre assessment sheet (考核项目), e.g. 党风廉政责任制落实."""
 
     sheet = models.ForeignKey(CadreSheet, on_delete=models.CASCADE, related_name="parts")
-    name = models.CharField(_("part"), max_length=60)
+    name = models.CharField(pgettext_lazy("cadre sheet", "part"), max_length=60)
     weight = models.DecimalField(_("weight (%)"), max_digits=5, decimal_places=2, validators=WEIGHT_RANGE)
     score = models.DecimalField(
         _("score"), max_digits=5, decimal_places=2, null=True, blank=True, validators=SCORE_RANGE

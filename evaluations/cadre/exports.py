@@ -7,6 +7,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from config.spreadsheets import append
 from evaluations.cadre.selectors import SheetResult
@@ -37,7 +38,10 @@ def sheets_workbook(year: int, results: list[SheetResult]) -> bytes:
         ],
     )
     parts = book.create_sheet(_("Parts"))
-    append(parts, [_("region"), _("unit"), _("part"), _("weight (%)"), _("score"), _("weighted score")])
+    append(
+        parts,
+        [_("region"), _("unit"), pgettext("cadre sheet", "part"), _("weight (%)"), _("score"), _("weighted score")],
+    )
     for result in results:
         sheet = result.sheet
         campaign = result.participant.campaign if result.participant is not None else None

@@ -87,6 +87,8 @@ def _sheet_page(request: HttpRequest, sheet: CadreSheet, *, errors=(), rows=None
         rows = [(part.name, selectors.plain(part.weight)) for part in sheet.parts.all()]
     context = {
         "sheet": sheet,
+        # The page's messages are base.html's; a swapped-in sheet brings its own.
+        "fragment": bool(request.htmx),
         "result": result,
         "editable": editable,
         "errors": list(errors),
