@@ -84,7 +84,7 @@ def _sheet_page(request: HttpRequest, sheet: CadreSheet, *, errors=(), rows=None
     assessor = selectors.can_assess(request.user, sheet.unit)
     editable = assessor and sheet.state == CadreSheet.State.DRAFT
     if rows is None:
-        rows = [(part.name, selectors.plain(part.weight)) for part in sheet.parts.all()]
+        rows = [(line.name, line.weight_text) for line in result.parts]
     context = {
         "sheet": sheet,
         # The page's messages are base.html's; a swapped-in sheet brings its own.

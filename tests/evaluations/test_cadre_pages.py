@@ -196,3 +196,27 @@ def test_the_export_holds_each_sheet_and_part_with_cells_kept_as_text(world, eng
     assert sheets[2][4:7] == (77.78, 30.0, "incomplete")
     assert parts[1][2:] == ("Residents' appraisal", 30.0, 77.78, 23.334)
     assert parts[2][2] == '\'=HYPERLINK("http://x")' and parts[2][4] is None
+
+
+def test_the_sheet_page_pins_its_queries(world, client, sheet, django_assert_num_queries):
+    """However many parts and events, the sheet page costs the same queries."""
+    supervisor = world.users["supervisor"]
+    client.force_login(supervisor)
+    url = reverse("evaluations:cadre_sheet", args=[sheet.pk])
+    client.get(url)
+    # Session, user, second factor, roles; the sheet, its parts, the published appraisal, its
+    # events; the bell's unread count.
+    with django_assert_num_queries(9) as before:
+        client.get(url)
+    services.cadre_sheet_set_layout(
+        sheet_id=sheet.pk,
+        actor=supervisor,
+        appraisal_weight=30,
+        parts=[(f"考核项目{n}", 10) for n in range(7)],
+    )
+    for part in sheet.parts.all():
+        services.cadre_sheet_score(sheet_id=sheet.pk, part_id=part.pk, actor=supervisor, score=80)
+    with django_assert_num_queries(len(before.captured_queries)):
+        body = client.get(url).content.decode()
+    events = body.split('id="events"')[1].split("</ul>")[0]
+    assert body.count("data-part=") == 7 and events.count("<li>") == 9  # created, layout, 7 scores
