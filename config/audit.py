@@ -2,7 +2,7 @@
 
 One trigger function per table refuses any change but INSERT: a row trigger for UPDATE and
 DELETE (migrations petitions 0007, evaluations 0002) and a statement trigger for TRUNCATE
-(petitions 0012, evaluations 0003). The migrations call these helpers, so the SQL is written
+(petitions 0012, evaluations 0003; both at once for the cadre sheets' events, evaluations 0004). The migrations call these helpers, so the SQL is written
 once; what a helper returns for a given table must not change, or an old migration would
 install something else on a new database: change the triggers with a new migration.
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 APPEND_ONLY_TABLES = {
     "petitions_petitionevent": "case events",
     "evaluations_appraisalevent": "appraisal events",
+    "evaluations_cadresheetevent": "cadre sheet events",
 }
 
 

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from config.display import set_display
 from config.views import healthz
 from evaluations.api import CampaignViewSet
+from evaluations.cadre.api import CadreSheetViewSet
 from grievances.portal.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
 from grievances.stats.api import CommissionStatsView, StatsSummaryView
 from petitions.api import CategoryViewSet, PetitionViewSet, ReferralViewSet, SupervisionNoticeViewSet
@@ -23,6 +24,7 @@ router.register("petitions", PetitionViewSet, basename="petition")
 router.register("supervision-notices", SupervisionNoticeViewSet, basename="supervision-notice")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("appraisals", CampaignViewSet, basename="appraisal")
+router.register("cadre-sheets", CadreSheetViewSet, basename="cadre-sheet")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

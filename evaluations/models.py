@@ -1,6 +1,8 @@
 """Appraisals of service stations (民主评议基层站所): the yearly campaign, its stations,
 their public commitments, the residents' questionnaire, the hearing panel's scores, the
-self-inspection reports, the rectification items and the audit trail (DESIGN.md §6)."""
+self-inspection reports, the rectification items and the audit trail (DESIGN.md §6); and the
+cadres' assessment sheets the published results count in (干部考核表, docs/appraisals.md,
+"The cadre link")."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from config.audit import AppendOnly
 from stations.models import Region, Unit
 
 SCORE_RANGE = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
@@ -344,3 +348,144 @@ class AppraisalEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} {self.verb}"
+
+
+WEIGHT_RANGE = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
+
+
+class CadreSheet(models.Model):
+    """A unit's yearly assessment of its cadres' integrity (干部执行廉洁自律情况考核表): the parts
+    the commission scores, and the residents' appraisal (民主评议) counted at its weight."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        FINAL = "final", _("final")
+
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    # Seed 000: "群众评议结果作为考核干部执行廉洁自律情况的30%的分值".
+    appraisal_weight = models.DecimalField(
+        _("appraisal weight (%)"), max_digits=5, decimal_places=2, default=Decimal(30), validators=WEIGHT_RANGE
+    )
+    state = models.CharField(_("state"), max_length=5, choices=State.choices, default=State.DRAFT)
+    # Every change adds one: a form sent from an older page is refused, not applied over it.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # Kept when the sheet is made final, so that it reads the same ever after.
+    appraisal = models.ForeignKey(
+        Participant,
+        verbose_name=_("appraisal result"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    appraisal_score = models.DecimalField(
+        _("appraisal score"), max_digits=5, decimal_places=2, null=True, blank=True, validators=SCORE_RANGE
+    )
+    total = models.DecimalField(
+        _("total score"), max_digits=5, decimal_places=2, null=True, blank=True, validators=SCORE_RANGE
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finalised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    finalised_at = models.DateTimeField(_("final since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cadre assessment sheet")
+        verbose_name_plural = _("cadre assessment sheets")
+        ordering = ["-year", "unit__region__code", "unit__name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "year"],
+                name="cadresheet_once_per_unit_year",
+                violation_error_message=_("This unit already has an assessment sheet for this year."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=["draft", "final"]),
+                name="cadresheet_state_valid",
+                violation_error_message=_("Unknown state."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(appraisal_weight__gte=0, appraisal_weight__lte=100),
+                name="cadresheet_appraisal_weight_in_range",
+                violation_error_message=_("A weight is between 0 and 100 %%."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="draft") | models.Q(total__isnull=False, finalised_at__isnull=False),
+                name="cadresheet_final_has_total",
+                violation_error_message=_("A final sheet has its total."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.unit}"
+
+
+class CadreSheetPart(models.Model):
+    """A part the commission scores on a cadre assessment sheet (考核项目), e.g. 党风廉政责任制落实."""
+
+    sheet = models.ForeignKey(CadreSheet, on_delete=models.CASCADE, related_name="parts")
+    name = models.CharField(pgettext_lazy("cadre sheet", "part"), max_length=60)
+    weight = models.DecimalField(_("weight (%)"), max_digits=5, decimal_places=2, validators=WEIGHT_RANGE)
+    score = models.DecimalField(
+        _("score"), max_digits=5, decimal_places=2, null=True, blank=True, validators=SCORE_RANGE
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("assessment part")
+        verbose_name_plural = _("assessment parts")
+        ordering = ["sheet", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sheet", "name"],
+                name="cadresheetpart_name_once",
+                violation_error_message=_("This sheet already has a part of this name."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weight__gt=0, weight__lte=100),
+                name="cadresheetpart_weight_in_range",
+                violation_error_message=_("A part's weight is more than 0 and at most 100 %%."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=0, score__lte=100),
+                name="cadresheetpart_score_in_range",
+                violation_error_message=_("A score is between 0 and 100."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sheet} · {self.name}"
+
+
+class CadreSheetEvent(AppendOnly, models.Model):
+    """The audit trail of a cadre assessment sheet (考核记录): who changed what, when, old → new;
+    written by the services, append-only (a trigger refuses UPDATE, DELETE and TRUNCATE)."""
+
+    append_only_label = "cadre sheet events"
+
+    class Verb(models.TextChoices):
+        CREATED = "created", _("sheet created")
+        LAYOUT = "layout", _("parts and weights changed")
+        SCORED = "scored", _("score entered")
+        FINALISED = "finalised", _("sheet made final")
+
+    sheet = models.ForeignKey(CadreSheet, on_delete=models.PROTECT, related_name="events")
+    verb = models.CharField(_("what"), max_length=10, choices=Verb.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+    # {"old": …, "new": …}: what the change replaced and what it wrote.
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("cadre sheet event")
+        verbose_name_plural = _("cadre sheet events")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.sheet} {self.verb}"

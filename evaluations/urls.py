@@ -1,8 +1,10 @@
-"""Appraisal pages: public under /appraisals/, the commission's under /staff/appraisals/."""
+"""Appraisal pages: public under /appraisals/, the commission's under /staff/appraisals/ (the
+cadre assessment sheets under /staff/appraisals/cadre/)."""
 
 from django.urls import path
 
 from evaluations import views
+from evaluations.cadre import views as cadre
 
 app_name = "evaluations"
 urlpatterns = [
@@ -16,6 +18,14 @@ urlpatterns = [
         name="questionnaire",
     ),
     path("staff/appraisals/", views.staff_list, name="staff_list"),
+    # The cadre link (docs/appraisals.md): the yearly assessment sheets of the units' cadres.
+    path("staff/appraisals/cadre/", cadre.cadre_index, name="cadre_index"),
+    path("staff/appraisals/cadre/<int:year>/", cadre.cadre_list, name="cadre_list"),
+    path("staff/appraisals/cadre/<int:year>.xlsx", cadre.cadre_xlsx, name="cadre_xlsx"),
+    path("staff/appraisals/cadre/sheets/<int:pk>/", cadre.cadre_sheet, name="cadre_sheet"),
+    path("staff/appraisals/cadre/sheets/<int:pk>/layout/", cadre.cadre_layout, name="cadre_layout"),
+    path("staff/appraisals/cadre/sheets/<int:pk>/parts/<int:part_pk>/score/", cadre.cadre_score, name="cadre_score"),
+    path("staff/appraisals/cadre/sheets/<int:pk>/finalise/", cadre.cadre_finalise, name="cadre_finalise"),
     path("staff/appraisals/<int:pk>/", views.staff_detail, name="staff_detail"),
     path("staff/appraisals/<int:pk>/results.xlsx", views.staff_xlsx, name="staff_xlsx"),
     path("staff/appraisals/<int:pk>/questions/", views.staff_question, name="staff_question"),

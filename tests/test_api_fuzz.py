@@ -170,12 +170,18 @@ def seeded(world: World, register, settings, tmp_path, _fast_limits, _keep_the_t
         period_start=today - timedelta(days=365),
         period_end=today,
     )
+    from evaluations.cadre.services import cadre_sheet_create
+
+    sheet = cadre_sheet_create(
+        actor=users["supervisor"], unit=world.units["east_finance"], year=today.year, parts=[("日常监督检查", 70)]
+    )
     return {
         "petition": [fresh.pk, replied.pk, assigned.pk, foreign.pk],
         "attachment": [fresh.attachments.get().pk],
         "notice": [notice.pk],
         "referral": [referral.pk],
         "appraisal": [campaign.pk],
+        "cadre_sheet": [sheet.pk],
         "region": [r.pk for r in world.regions.values()],
         "unit": [u.pk for u in world.units.values()],
         "category": list(Category.objects.values_list("code", flat=True)),
@@ -190,6 +196,7 @@ def _real_ids(path: str, seeded: dict[str, list]) -> dict[str, list]:
         "supervision-notices": "notice",
         "referrals": "referral",
         "appraisals": "appraisal",
+        "cadre-sheets": "cadre_sheet",
         "regions": "region",
         "units": "unit",
         "categories": "category",

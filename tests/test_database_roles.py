@@ -21,6 +21,7 @@ from django.db import connection
 from django.utils import translation
 
 from config.audit import APPEND_ONLY_TABLES, trigger_names
+from evaluations.cadre.services import cadre_sheet_create
 from evaluations.models import AppraisalEvent
 from evaluations.services import campaign_create
 from petitions.models import Petition, PetitionEvent
@@ -92,6 +93,10 @@ def test_connected_as_the_runtime_role_the_audit_trail_cannot_be_rewritten_or_em
         stations=[world.units["east_finance"]],
     )
     assert AppraisalEvent.objects.exists()
+    # A cadre assessment sheet's event too: every append-only table holds a row to refuse changing.
+    cadre_sheet_create(
+        actor=world.users["supervisor"], unit=world.units["east_finance"], year=2026, parts=[("日常监督检查", 70)]
+    )
     columns = ", ".join(f.column for f in PetitionEvent._meta.concrete_fields if not f.primary_key)
     conn = runtime_role.connect()
     try:

@@ -61,6 +61,7 @@ class Objects:
     draft_participant: object
     item: object
     referral: object  # the city handed a case of 甲县/东镇 down to the county centre
+    sheet: object  # the cadre assessment sheet of 东镇财政所 (a draft: the commission's alone)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,20 @@ ROUTES: dict[str, Route] = {
         )
         for name in ("hearing", "veto", "commitments", "report")
     },
+    # The cadre link (干部考核表): the commission's pages and the API.
+    **{
+        name: Route(lambda o: {"pk": o.sheet.pk}, "supervisor")
+        for name in (
+            "evaluations:cadre_sheet",
+            "evaluations:cadre_layout",
+            "evaluations:cadre_finalise",
+            "cadre-sheet-detail",
+            "cadre-sheet-layout",
+            "cadre-sheet-score",
+            "cadre-sheet-finalise",
+        )
+    },
+    "evaluations:cadre_score": Route(lambda o: {"pk": o.sheet.pk, "part_pk": o.sheet.parts.first().pk}, "supervisor"),
 }
 
 # Public by design: what residents are meant to read without an account. Each is still
@@ -169,6 +184,8 @@ def _family(name: str, route: str) -> str | None:
         return "cases: tests/petitions/test_isolation.py walks every case route"
     if name.startswith("admin:") or route.startswith("admin/"):
         return "admin: Django's admin, for is_staff accounts only (tested below)"
+    if name in {"evaluations:cadre_list", "evaluations:cadre_xlsx"}:
+        return "a year names no object: the year's list holds only the sheets in the reader's view (test_cadre_pages)"
     if route.lstrip("^").startswith("open311/"):
         return "open311: public GeoReport data by design, confidential reports excluded (tested below)"
     return None
@@ -239,8 +256,14 @@ def objects(world: World, register, settings, tmp_path) -> Objects:
     referral = services.petition_hand_down(
         petition_id=from_city.pk, actor=users["city_handler"], unit=world.units["county_centre"], instructions="请核实"
     )
+    from evaluations.cadre.services import cadre_sheet_create
+
+    sheet = cadre_sheet_create(
+        actor=users["supervisor"], unit=world.units["east_finance"], year=today.year, parts=[("日常监督检查", 70)]
+    )
     return Objects(
         world=world,
+        sheet=sheet,
         referral=referral,
         region=world.region("东镇"),
         unit=world.units["east_finance"],
@@ -258,7 +281,17 @@ def objects(world: World, register, settings, tmp_path) -> Objects:
 
 def _fingerprint() -> dict:
     """Everything an outsider's request could change, row by row."""
-    from evaluations.models import AppraisalEvent, Campaign, Commitment, Participant, Question, RectificationItem
+    from evaluations.models import (
+        AppraisalEvent,
+        CadreSheet,
+        CadreSheetEvent,
+        CadreSheetPart,
+        Campaign,
+        Commitment,
+        Participant,
+        Question,
+        RectificationItem,
+    )
     from petitions.models import Notification, Petition, PetitionEvent, Referral, SupervisionNotice
     from stations.models import Region, Unit
 
@@ -276,6 +309,9 @@ def _fingerprint() -> dict:
         Commitment,
         RectificationItem,
         AppraisalEvent,
+        CadreSheet,
+        CadreSheetPart,
+        CadreSheetEvent,
     ]
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 

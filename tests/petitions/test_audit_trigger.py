@@ -127,6 +127,8 @@ def test_the_triggers_are_installed():
         assert sorted(cursor.fetchall()) == [
             ("evaluations_appraisalevent", "appraisalevent_append_only", "O"),
             ("evaluations_appraisalevent", "appraisalevent_no_truncate", "O"),
+            ("evaluations_cadresheetevent", "cadresheetevent_append_only", "O"),
+            ("evaluations_cadresheetevent", "cadresheetevent_no_truncate", "O"),
             ("petitions_petitionevent", "petitionevent_append_only", "O"),
             ("petitions_petitionevent", "petitionevent_no_truncate", "O"),
         ]
