@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 from config.views import healthz
 from evaluations.api import CampaignViewSet
 from grievances.portal.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
-from grievances.stats.api import CommissionStatsView, StatsSummaryView
+from grievances.stats.api import CommissionStatsView, StatsSummaryView, UnitAssessmentView
 from petitions.api import CategoryViewSet, PetitionViewSet, ReferralViewSet, SupervisionNoticeViewSet
 from stations.api import RegionViewSet, SignOutEverywhereView, SignOutView, TokenView, UnitViewSet
 
@@ -33,6 +33,7 @@ api_v1 = [
     path("public/review/", PublicReviewView.as_view(), name="api-public-review"),
     path("stats/summary/", StatsSummaryView.as_view(), name="api-stats-summary"),
     path("stats/commission/", CommissionStatsView.as_view(), name="api-stats-commission"),
+    path("stats/units/", UnitAssessmentView.as_view(), name="api-stats-units"),
     *router.urls,
 ]
 

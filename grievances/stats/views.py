@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grievances.stats import units
 from grievances.stats.commission import commission_region_for, commission_summary, has_commission_rights
 from grievances.stats.summary import overdue_for, stats_region_for, summary_for
 from petitions.models import Category, Channel, Disposition, Satisfaction, Source, Status
@@ -80,6 +81,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overdue": overdue_for(request.user, region=region),
         "month": date_to.strftime("%Y-%m"),
         "commission_rights": has_commission_rights(request.user),
+        "units_rights": units.may_assess(request.user, region),
     }
     return render(request, "grievances/dashboard.html", context)
 
@@ -125,6 +127,12 @@ def monthly_report(request: HttpRequest) -> HttpResponse:
             (Satisfaction(k).label if k in Satisfaction.values else _("not rated"), v)
             for k, v in summary.by_satisfaction.items()
         ],
+        # The month's unit ranking, for those who watch the region (the same rows as the export's).
+        "unit_ranking": (
+            units.monthly_unit_ranking(request.user, region=region, month=first)
+            if units.may_assess(request.user, region)
+            else None
+        ),
     }
     return render(request, "grievances/monthly_report.html", context)
 
@@ -152,3 +160,44 @@ def commission_dashboard(request: HttpRequest) -> HttpResponse:
         "sources": [(Source(code).label, count) for code, count in summary.by_source.items()],
     }
     return render(request, "grievances/commission_stats.html", context)
+
+
+@login_required
+def units_dashboard(request: HttpRequest) -> HttpResponse:
+    """The unit assessment (单位考核): each unit's rates, counts against it, composite and rank
+    among its peers, for a month, a quarter or a year (?month=YYYY-MM | quarter=YYYY-Qn | year=YYYY)."""
+    region = units.assessment_region_for(request.user, request.GET.get("region") or None)
+    error = ""
+    try:
+        period = units.parse_period(
+            month=request.GET.get("month", ""), quarter=request.GET.get("quarter", ""), year=request.GET.get("year", "")
+        )
+    except ValueError as problem:
+        error, period = str(problem), units.last_complete_month()
+    kind = request.GET.get("kind") or None
+    if kind not in (None, *units.KIND_ORDER):
+        kind = None
+    try:
+        page = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        page = 1
+    assessment = units.unit_assessment(request.user, region=region, period=period, kind=kind)
+    rows, pages = units.page_of(assessment.rows, page)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "assessment": assessment,
+        "region": region,
+        "period": period,
+        "period_error": error,
+        "rows": rows,
+        "page": page,
+        "pages": pages,
+        "kind": kind,
+        "kinds": [(value, units.KIND_LABELS[value]) for value in units.KIND_ORDER],
+        "keep_query": query.urlencode(),
+        "month_value": period.first.strftime("%Y-%m") if period.kind == "month" else "",
+        "quarter_value": period.label if period.kind == "quarter" else "",
+        "year_value": period.label if period.kind == "year" else "",
+    }
+    return render(request, "grievances/units.html", context)
