@@ -571,3 +571,26 @@ def test_the_period_is_parsed_or_refused_clearly():
     for bad in ({"month": "2025-8"}, {"quarter": "2025-Q5"}, {"year": "25"}, {"month": "2025-08", "year": "2025"}):
         with pytest.raises(ValueError):
             parse_period(**bad)
+
+
+def test_an_administrator_sets_the_weights_in_admin_and_bad_ones_are_refused(client, world):
+    client.force_login(world.users["root"])
+    form = {
+        "weight_response": "40",
+        "weight_resolution": "20",
+        "weight_on_time": "20",
+        "weight_satisfaction": "19",
+        "penalty_miss": "0.5",
+        "penalty_notice": "1",
+        "penalty_referral": "1",
+    }
+    refused = client.post("/admin/grievances/assessmentweights/add/", form)
+    assert refused.status_code == 200 and "100" in refused.content.decode()
+    assert not AssessmentWeights.objects.exists()
+    saved = client.post("/admin/grievances/assessmentweights/add/", form | {"weight_satisfaction": "20"})
+    assert saved.status_code == 302
+    assert AssessmentWeights.current().weight_response == 40
+    # One row: no second one to add, none to delete.
+    assert client.get("/admin/grievances/assessmentweights/add/").status_code == 403
+    assert client.post("/admin/grievances/assessmentweights/1/delete/", {"post": "yes"}).status_code == 403
+    assert AssessmentWeights.objects.count() == 1
