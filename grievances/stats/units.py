@@ -26,7 +26,7 @@ below 0; None when no rate has a count. Ranks: best composite first, ties share 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -157,9 +157,15 @@ def _shown(rate: Decimal | None) -> float | None:
     return None if rate is None else float(rate.quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
-@dataclass
+AT = {name: n for n, name in enumerate(FIELDS)}  # where each count sits in a row's `counts`
+NOTHING = (0,) * len(FIELDS)
+
+
+@dataclass(slots=True)
 class UnitRow:
-    """One unit's figures in the assessment."""
+    """One unit's figures in the assessment. Slots and the counts as one tuple in `FIELDS`'
+    order (not a dict): a province ranks some 13,000 of them per request, and a web worker's
+    peak memory keeps what one request needed (bench/README.md, W6 and W7)."""
 
     unit_id: int
     name: str
@@ -167,15 +173,18 @@ class UnitRow:
     level: str
     region_code: str
     region_name: str
-    counts: Counter = field(default_factory=Counter)
+    counts: tuple[int, ...] = NOTHING
     composite: Decimal | None = None
     rank: int | None = None
     peers: int = 0
 
     def __getattr__(self, name: str):  # the counts, by name (row.received, row.misses …)
-        if name in FIELDS:
-            return self.counts.get(name, 0)
+        if name in AT:
+            return self.counts[AT[name]]
         raise AttributeError(name)
+
+    def count_dict(self) -> dict[str, int]:
+        return dict(zip(FIELDS, self.counts, strict=True))
 
     @property
     def unit(self) -> int:
@@ -185,10 +194,10 @@ class UnitRow:
     def rates(self) -> dict[str, Decimal | None]:
         c = self.counts
         return {
-            "response": _rate(c["decided_on_time"], c["to_decide"]),
-            "resolution": _rate(c["resolved_on_time"], c["to_resolve"]),
-            "on_time": _rate(c["on_time"], c["answered"]),
-            "satisfaction": _rate(c["satisfied"], c["rated"]),
+            "response": _rate(c[AT["decided_on_time"]], c[AT["to_decide"]]),
+            "resolution": _rate(c[AT["resolved_on_time"]], c[AT["to_resolve"]]),
+            "on_time": _rate(c[AT["on_time"]], c[AT["answered"]]),
+            "satisfaction": _rate(c[AT["satisfied"]], c[AT["rated"]]),
         }
 
     @property
@@ -236,13 +245,13 @@ class UnitRow:
             "peers": self.peers,
         }
         if counts:
-            row |= {name: self.counts.get(name, 0) for name in FIELDS}
+            row |= self.count_dict()
         return row
 
 
 def composite_of(row: UnitRow, weights: AssessmentWeights) -> Decimal | None:
     """The composite score of one row (see the module docstring)."""
-    rates = row.rates
+    c, rates = row.counts, row.rates
     parts = [
         (rates["response"], weights.weight_response),
         (rates["resolution"], weights.weight_resolution),
@@ -254,9 +263,9 @@ def composite_of(row: UnitRow, weights: AssessmentWeights) -> Decimal | None:
         return None
     score = sum((rate * weight for rate, weight in parts), Decimal(0)) / sum(weight for _rate, weight in parts)
     score -= (
-        weights.penalty_miss * row.counts["misses"]
-        + weights.penalty_notice * row.counts["notices_unanswered"]
-        + weights.penalty_referral * row.counts["referrals_late"]
+        weights.penalty_miss * c[AT["misses"]]
+        + weights.penalty_notice * c[AT["notices_unanswered"]]
+        + weights.penalty_referral * c[AT["referrals_late"]]
     )
     return max(score, Decimal(0)).quantize(TWO, ROUND_HALF_UP)
 
@@ -292,8 +301,10 @@ def _case_prefixes(prefixes: list[str] | None) -> list[str] | None:
     return sorted({prefix[:COUNTY_LENGTH] for prefix in prefixes})
 
 
-def unit_counts(prefixes: list[str] | None, period: Period, *, now: datetime | None = None) -> dict[int, Counter]:
-    """{unit id: counts} of the units in the region subtrees `prefixes` (None: all) for the
+def unit_counts(
+    prefixes: list[str] | None, period: Period, *, now: datetime | None = None
+) -> dict[int, tuple[int, ...]]:
+    """{unit id: its counts in `FIELDS`' order} of the units in the region subtrees `prefixes` (None: all) for the
     period: the rolled-up complete months from the rollup, the rest counted live."""
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -303,14 +314,15 @@ def unit_counts(prefixes: list[str] | None, period: Period, *, now: datetime | N
             "month", "registered_before"
         )
     )
-    counts: dict[int, Counter] = {}
+    counts: dict[int, tuple[int, ...]] = {}
     if rolled:
         stats = UnitMonthlyStat.objects.filter(month__in=list(rolled))
         if prefixes is not None:
             stats = stats.filter(within_q("region_code", prefixes))
-        for row in stats.values("unit_id").annotate(**{name: Sum(name) for name in FIELDS}).order_by():
-            unit = row.pop("unit_id")
-            counts.setdefault(unit, Counter()).update({k: v or 0 for k, v in row.items()})
+        sums = stats.values("unit_id").annotate(**{name: Sum(name) for name in FIELDS}).order_by()
+        for unit, *values in sums.values_list("unit_id", *FIELDS):
+            counts[unit] = tuple(values)
+    more: dict[int, Counter] = {}
     live = [month for month in months if month not in rolled]
     received = []
     for month in live:
@@ -323,10 +335,13 @@ def unit_counts(prefixes: list[str] | None, period: Period, *, now: datetime | N
         cases = petitions_for_rollup().filter(Q(*received, _connector=Q.OR))
         if (where := _case_prefixes(prefixes)) is not None:
             cases = cases.filter(within_q("region_code", where))
-        merge(counts, case_counts(cases, as_of=now))
+        merge(more, case_counts(cases, as_of=now))
     if live:
         ranges = [month_instants(month) for month in live]
-        merge(counts, deadline_counts([(s, min(e, now)) for s, e in ranges], as_of=now, prefixes=prefixes))
+        merge(more, deadline_counts([(s, min(e, now)) for s, e in ranges], as_of=now, prefixes=prefixes))
+    for unit, extra in more.items():
+        base = counts.get(unit, NOTHING)
+        counts[unit] = tuple(n + extra.get(name, 0) for n, name in zip(base, FIELDS, strict=True))
     return counts
 
 
@@ -338,7 +353,6 @@ def assess(
     if prefixes is not None:
         units = units.filter(within_q("region__code", prefixes))
     counts = unit_counts(prefixes, period)
-    none = Counter()
     # Plain tuples, not model instances: a province has some 13,000 units to rank.
     rows = [
         UnitRow(
@@ -348,7 +362,7 @@ def assess(
             level=level,
             region_code=code,
             region_name=region_name,
-            counts=Counter({field: counts.get(pk, none).get(field, 0) for field in FIELDS}),
+            counts=counts.get(pk, NOTHING),
         )
         for pk, name, kind, level, code, region_name in units.values_list(
             "pk", "name", "kind", "region__level", "region__code", "region__name"
