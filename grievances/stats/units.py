@@ -320,7 +320,7 @@ def unit_counts(
         if prefixes is not None:
             stats = stats.filter(within_q("region_code", prefixes))
         sums = stats.values("unit_id").annotate(**{name: Sum(name) for name in FIELDS}).order_by()
-        for unit, *values in sums.values_list("unit_id", *FIELDS):
+        for unit, *values in sums.values_list("unit_id", *FIELDS).iterator(chunk_size=2000):
             counts[unit] = tuple(values)
     more: dict[int, Counter] = {}
     live = [month for month in months if month not in rolled]
@@ -366,7 +366,9 @@ def assess(
         )
         for pk, name, kind, level, code, region_name in units.values_list(
             "pk", "name", "kind", "region__level", "region__code", "region__name"
-        ).order_by()
+        )
+        .order_by()
+        .iterator(chunk_size=2000)
     ]
     ranked = rank_rows(rows, weights or AssessmentWeights.current())
     return [row for row in ranked if kind is None or row.kind == kind]
