@@ -40,7 +40,6 @@ from config.ranking import competition_ranks
 from grievances.stats.models import AssessmentWeights, UnitMonthlyStat, UnitStatMonth
 from grievances.stats.summary import COUNTY_LENGTH, month_bounds, stats_region_for
 from grievances.stats.unit_rollup import (
-    CASE_FIELDS,
     FIELDS,
     case_counts,
     deadline_counts,
@@ -410,10 +409,6 @@ class Assessment:
     period: Period
     rows: list[UnitRow]
     weights: AssessmentWeights
-
-    @property
-    def case_fields(self) -> tuple[str, ...]:
-        return CASE_FIELDS
 
 
 def page_of(rows: list, page: int, size: int = PAGE_SIZE) -> tuple[list, int]:
