@@ -483,7 +483,8 @@ def test_the_published_ranking_has_rates_and_ranks_only(client, world, august):
     with time_machine.travel(NOW, tick=False):
         page = client.get("/statistics/", {"county": COUNTY})
     html = page.content.decode()
-    assert page.status_code == 200 and 'id="public-unit-rows"' in html
+    assert page.status_code == 200 and html.count('id="public-unit-rows"') == 1
+    assert "<table" not in html[html.index("<title>") : html.index("</title>")]
     assert "甲县民政局" in html and "66.7%" in html
     # No count, no person, no case.
     assert "字红梅" not in html and "13800138000" not in html and "U-0" not in html
