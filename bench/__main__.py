@@ -33,6 +33,10 @@ TARGETS = {
     "w3_lookup": ("p95_ms", "<", 14),
     "w5_summary_county": ("p95_ms", "<", 100),
     "w5_summary_province": ("p95_ms", "<", 300),
+    # Set with the unit assessment (issue 19), bench/README.md "W7".
+    "w7_units_county": ("p95_ms", "<", 100),
+    "w7_units_html": ("p95_ms", "<", 150),
+    "w7_units_province": ("p95_ms", "<", 800),
 }
 
 
@@ -128,6 +132,12 @@ def generate(cases: int) -> float:
     seconds = time.monotonic() - started
     log(f"generated in {seconds:.0f} s")
     return seconds
+
+
+def fill_unit_rollup() -> None:
+    """The unit assessment's monthly rollup of every complete month, when its table is empty."""
+    code = "import django; django.setup(); from bench import units; units.fill()"
+    subprocess.run([PY, "-c", code], cwd=env.ROOT, env=env.django_env(), check=True)
 
 
 def fixtures() -> dict:
@@ -343,6 +353,11 @@ def workloads(fx: dict, client, *, runs: int, seconds: int, only: frozenset = fr
         2,
         province,
     )
+    units = "/api/v1/stats/units/?region="
+    go("w7_units_county", "W7 unit assessment, county", "get.lua", f"{units}{fx['county']}", 2, staff)
+    page = f"/staff/dashboard/units/?region={fx['county']}"
+    go("w7_units_html", "W7 unit assessment, county, HTML", "get.lua", page, 2, {"BENCH_COOKIE": fx["session_cookie"]})
+    go("w7_units_province", "W7 unit assessment, province", "get.lua", f"{units}{fx['province']}", 2, province)
     return results
 
 
@@ -524,6 +539,9 @@ LABELS = {
     "w3_lookup": "W3 public lookup",
     "w5_summary_county": "W5 summary, county",
     "w5_summary_province": "W5 summary, province",
+    "w7_units_county": "W7 unit assessment, county (API)",
+    "w7_units_html": "W7 unit assessment, county (HTML)",
+    "w7_units_province": "W7 unit assessment, province (API)",
 }
 
 
@@ -614,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--w4-timeout", type=int, default=300, help="stop the W4 sweep after this many seconds (counted, reported)"
     )
-    parser.add_argument("--only", default="", help="comma-separated subset: w1,w2,w3,w4,w5 (w6 always)")
+    parser.add_argument("--only", default="", help="comma-separated subset: w1,w2,w3,w4,w5,w7 (w6 always)")
     parser.add_argument("--python-client", action="store_true", help="use the Python load client instead of wrk")
     args = parser.parse_args(argv)
 
@@ -634,6 +652,7 @@ def main(argv: list[str] | None = None) -> int:
     if removed := forget_registered():
         log(f"removed {removed:,} cases an earlier run's W1 registered")
     fill_monthly_rollup()
+    fill_unit_rollup()
     if args.generate_only:
         return 0
     fx = fixtures()

@@ -9,7 +9,7 @@ from config.views import healthz
 from evaluations.api import CampaignViewSet
 from evaluations.cadre.api import CadreSheetViewSet
 from grievances.portal.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
-from grievances.stats.api import CommissionStatsView, StatsSummaryView
+from grievances.stats.api import CommissionStatsView, StatsSummaryView, UnitAssessmentView
 from petitions.api import CategoryViewSet, PetitionViewSet, ReferralViewSet, SupervisionNoticeViewSet
 from stations.api import RegionViewSet, SignOutEverywhereView, SignOutView, TokenView, UnitViewSet
 
@@ -36,6 +36,7 @@ api_v1 = [
     path("public/review/", PublicReviewView.as_view(), name="api-public-review"),
     path("stats/summary/", StatsSummaryView.as_view(), name="api-stats-summary"),
     path("stats/commission/", CommissionStatsView.as_view(), name="api-stats-commission"),
+    path("stats/units/", UnitAssessmentView.as_view(), name="api-stats-units"),
     *router.urls,
 ]
 

@@ -48,6 +48,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.errors import InvalidState, NotPermitted
+from config.ranking import competition_ranks
 from evaluations.models import (
     Answer,
     AppraisalEvent,
@@ -459,12 +460,8 @@ def _compute(campaign: Campaign, actor: User | None, *, audit: bool = True) -> N
         participant.composite = total.quantize(TWO, ROUND_HALF_UP)
         participant.band = campaign.band_for(participant.composite, vetoed=participant.vetoed)
     ordered = sorted(participants, key=lambda p: (p.vetoed, -p.composite, p.unit.name))
-    # Tied scores share a rank and the next rank counts them (1, 2, 2, 4): two stations at 77.78
-    # are both 13th, the next is 15th. A veto still ranks a station after every other.
-    previous = None
-    for position, participant in enumerate(ordered, 1):
-        if (participant.vetoed, participant.composite) != previous:
-            rank, previous = position, (participant.vetoed, participant.composite)
+    # Tied scores share a rank (1, 2, 2, 4). A veto still ranks a station after every other.
+    for participant, rank in zip(ordered, competition_ranks(ordered, lambda p: (p.vetoed, p.composite)), strict=True):
         participant.rank = rank
     Participant.objects.bulk_update(
         participants,

@@ -2,6 +2,21 @@
 its room: the private lookup links with the portal, the rollup tables with the statistics."""
 
 from grievances.portal.models import LookupToken
-from grievances.stats.models import DailyStat, DailyStatDay, MonthlyCountyStat
+from grievances.stats.models import (
+    AssessmentWeights,
+    DailyStat,
+    DailyStatDay,
+    MonthlyCountyStat,
+    UnitMonthlyStat,
+    UnitStatMonth,
+)
 
-__all__ = ["DailyStat", "DailyStatDay", "LookupToken", "MonthlyCountyStat"]
+__all__ = [
+    "AssessmentWeights",
+    "DailyStat",
+    "DailyStatDay",
+    "LookupToken",
+    "MonthlyCountyStat",
+    "UnitMonthlyStat",
+    "UnitStatMonth",
+]

@@ -25,6 +25,7 @@ urlpatterns = [
     path("staff/dashboard/monthly/", stats.monthly_report, name="monthly_report"),
     path("staff/dashboard/monthly/docx/", stats.monthly_report_docx, name="monthly_report_docx"),
     path("staff/dashboard/commission/", stats.commission_dashboard, name="commission_dashboard"),
+    path("staff/dashboard/units/", stats.units_dashboard, name="units_dashboard"),
     # The ledger (grievances/ledger/)
     path("staff/export/", ledger.ledger_export, name="ledger_export"),
     path("staff/export/<str:token>/", ledger.ledger_download, name="ledger_download"),

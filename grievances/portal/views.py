@@ -23,6 +23,7 @@ from config.qr import qr_svg
 from grievances.portal import selectors, throttle
 from grievances.portal.forms import LookupForm, ProofForm, RateForm, ReviewForm, SubmitForm
 from grievances.portal.services import public_petition_submit
+from grievances.stats.units import public_unit_ranking
 from petitions.forms import add_service_errors
 from petitions.models import Petition
 from petitions.services import petition_rate, petition_request_review
@@ -328,8 +329,17 @@ def statistics(request: HttpRequest) -> HttpResponse:
     if year not in years:
         year = years[0]
     stats = selectors.county_statistics(county, year)
+    # The last complete month's unit ranking: names, rates and ranks only (docs/statistics.md).
+    ranking_period, unit_ranking = public_unit_ranking(county)
     return render(
         request,
         "grievances/statistics.html",
-        {"stats": stats, "years": years, "county": county, "county_query": _county_query(county)},
+        {
+            "stats": stats,
+            "years": years,
+            "county": county,
+            "county_query": _county_query(county),
+            "ranking_period": ranking_period,
+            "unit_ranking": unit_ranking,
+        },
     )

@@ -11,12 +11,14 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from grievances.stats import commission, summary
+from grievances.stats import commission, summary, units
 from grievances.stats.serializers import (
     CommissionStatsInput,
     CommissionStatsSerializer,
     StatsSummaryInput,
     StatsSummarySerializer,
+    UnitAssessmentInput,
+    UnitAssessmentSerializer,
 )
 from integrations.auth import CanReadStatistics, IntegrationKeyAuthentication, IntegrationRateThrottle
 from petitions.api import _FIELD_ERRORS
@@ -92,3 +94,51 @@ class CommissionStatsView(APIView):
             request.user, region=region, date_from=values["from"], date_to=values["to"]
         )
         return Response(CommissionStatsSerializer(figures).data)
+
+
+# --- The unit assessment (单位考核) --------------------------------------------------------------
+
+
+class UnitAssessmentView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary=gettext_lazy("Unit assessment: each unit's rates and rank among its peers"),
+        description=gettext_lazy(
+            "For each township intake centre, department and service station of the region: cases received, "
+            "response, resolution, on-time and satisfaction rates, repeats, deadlines missed, supervision "
+            "notices unanswered, referrals reported late, the composite score and the rank among the same kind "
+            "of unit at the same level. One of month, quarter or year (default: the last complete month). "
+            "Reports against officials are not counted. Only regions the caller watches (404 otherwise); "
+            "100 units a page."
+        ),
+        parameters=[UnitAssessmentInput],
+        responses={200: UnitAssessmentSerializer, 400: _FIELD_ERRORS, 404: ErrorSerializer},
+        tags=["statistics"],
+    )
+    def get(self, request):
+        data = UnitAssessmentInput(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        region = units.assessment_region_for(request.user, values.get("region") or None)
+        assessment = units.unit_assessment(request.user, region=region, period=values["period"], kind=values["kind"])
+        rows, pages = units.page_of(assessment.rows, values["page"])
+        period, weights = assessment.period, assessment.weights
+        payload = {
+            "region": None if region is None else {"code": region.code, "name": region.name, "level": region.level},
+            "period": {"kind": period.kind, "label": period.label, "first": period.first, "last": period.last},
+            "weights": {
+                "response": weights.weight_response,
+                "resolution": weights.weight_resolution,
+                "on_time": weights.weight_on_time,
+                "satisfaction": weights.weight_satisfaction,
+                "penalty_miss": float(weights.penalty_miss),
+                "penalty_notice": float(weights.penalty_notice),
+                "penalty_referral": float(weights.penalty_referral),
+            },
+            "count": len(assessment.rows),
+            "page": values["page"],
+            "pages": pages,
+            "results": [row.as_dict() for row in rows],
+        }
+        return Response(UnitAssessmentSerializer(payload).data)

@@ -12,6 +12,7 @@ from datetime import date
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from grievances.stats import units
 from grievances.stats.summary import Summary, summary_for
 from petitions.models import Category, Channel, Satisfaction, Source, Status
 from stations.models import Region, User
@@ -67,6 +68,9 @@ class MonthlyReport:
     satisfactions: list[tuple] = field(default_factory=list)
     channels: list[tuple] = field(default_factory=list)
     sources: list[tuple] = field(default_factory=list)
+    # The month's unit ranking (`units.monthly_unit_ranking`), for those who watch the region;
+    # None for the others.
+    unit_ranking: list[dict] | None = None
 
     @property
     def title(self) -> str:
@@ -136,7 +140,31 @@ class MonthlyReport:
                     ],
                 )
             )
+        if self.unit_ranking is not None:
+            tables.append(self._ranking_table())
         return tables
+
+    def _ranking_table(self) -> ReportTable:
+        def rate(value, part, whole):
+            return f"{value}% ({part}/{whole})" if value is not None else "—"
+
+        headers = [_("Rank"), _("Unit"), _("cases received"), _("Response rate"), _("Resolution rate")]
+        headers += [_("On-time rate"), _("Satisfaction rate"), _("Deadlines missed"), _("Composite")]
+        rows = [
+            [
+                f"{row['rank']}/{row['peers']}" if row["rank"] else "—",
+                f"{row['name']}（{row['level_label']} · {row['kind_label']}）",
+                row["received"],
+                rate(row["response_rate"], row["decided_on_time"], row["to_decide"]),
+                rate(row["resolution_rate"], row["resolved_on_time"], row["to_resolve"]),
+                rate(row["on_time_rate"], row["on_time"], row["answered"]),
+                rate(row["satisfaction_rate"], row["satisfied"], row["rated"]),
+                row["misses"],
+                "—" if row["composite"] is None else row["composite"],
+            ]
+            for row in self.unit_ranking
+        ]
+        return ReportTable("units", _("Unit assessment"), [str(h) for h in headers], rows)
 
 
 def monthly_report_for(user: User, *, region: Region | None, first: date, last: date) -> MonthlyReport:
@@ -155,4 +183,7 @@ def monthly_report_for(user: User, *, region: Region | None, first: date, last: 
         satisfactions=[(str(satisfaction_label(k)), v) for k, v in summary.by_satisfaction.items()],
         channels=[(str(Channel(k).label), v) for k, v in summary.by_channel.items() if v],
         sources=[(str(Source(k).label), v) for k, v in summary.by_source.items()],
+        unit_ranking=(
+            units.monthly_unit_ranking(user, region=region, month=first) if units.may_assess(user, region) else None
+        ),
     )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
+from grievances.stats.units import parse_period
 from petitions.models import Category
 
 
@@ -149,3 +150,85 @@ class CommissionStatsSerializer(serializers.Serializer):
     def get_region(self, summary) -> dict | None:
         region = summary.region
         return None if region is None else {"code": region.code, "name": region.name, "level": region.level}
+
+
+# --- The unit assessment (单位考核) --------------------------------------------------------------
+
+
+class UnitAssessmentInput(serializers.Serializer):
+    region = serializers.CharField(
+        required=False, allow_blank=True, help_text=gettext_lazy("A 12-digit division code.")
+    )
+    month = serializers.CharField(required=False, allow_blank=True, help_text=gettext_lazy("A month: YYYY-MM."))
+    quarter = serializers.CharField(
+        required=False, allow_blank=True, help_text=gettext_lazy("A quarter instead: YYYY-Qn.")
+    )
+    year = serializers.CharField(required=False, allow_blank=True, help_text=gettext_lazy("A year instead: YYYY."))
+    kind = serializers.ChoiceField(
+        choices=["intake", "department", "station"],
+        required=False,
+        allow_blank=True,
+        help_text=gettext_lazy("Only units of this kind."),
+    )
+    page = serializers.IntegerField(required=False, min_value=1, default=1)
+
+    def validate(self, attrs):
+        try:
+            attrs["period"] = parse_period(
+                month=attrs.get("month", ""), quarter=attrs.get("quarter", ""), year=attrs.get("year", "")
+            )
+        except ValueError as error:
+            field = next((name for name in ("month", "quarter", "year") if attrs.get(name)), "month")
+            raise serializers.ValidationError({field: str(error)}) from None
+        attrs["kind"] = attrs.get("kind") or None
+        return attrs
+
+
+class UnitRowSerializer(serializers.Serializer):
+    unit = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    level = serializers.CharField()
+    level_label = serializers.CharField()
+    region = serializers.CharField(help_text=gettext_lazy("The division code of the unit's region."))
+    region_name = serializers.CharField()
+    received = serializers.IntegerField(help_text=gettext_lazy("Cases received in the period it decided or led."))
+    to_decide = serializers.IntegerField(help_text=gettext_lazy("Acceptance decisions due (made, or past due)."))
+    decided_on_time = serializers.IntegerField()
+    response_rate = serializers.FloatField(
+        allow_null=True, help_text=gettext_lazy("decided_on_time ÷ to_decide, in percent.")
+    )
+    to_resolve = serializers.IntegerField(help_text=gettext_lazy("Cases it led that are closed or past due."))
+    resolved_on_time = serializers.IntegerField()
+    resolution_rate = serializers.FloatField(
+        allow_null=True, help_text=gettext_lazy("resolved_on_time ÷ to_resolve, in percent.")
+    )
+    answered = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True, help_text=gettext_lazy("on_time ÷ answered, in percent."))
+    rated = serializers.IntegerField(help_text=gettext_lazy("Rated satisfied, basically satisfied or unsatisfied."))
+    satisfied = serializers.IntegerField(help_text=gettext_lazy("Satisfied or basically satisfied."))
+    no_response = serializers.IntegerField(help_text=gettext_lazy("Closed without a rating: not in the rate."))
+    satisfaction_rate = serializers.FloatField(
+        allow_null=True, help_text=gettext_lazy("satisfied ÷ rated, in percent.")
+    )
+    repeats = serializers.IntegerField()
+    misses = serializers.IntegerField(help_text=gettext_lazy("Deadlines it missed that fell due in the period."))
+    notices_unanswered = serializers.IntegerField()
+    referrals_late = serializers.IntegerField()
+    composite = serializers.FloatField(allow_null=True)
+    rank = serializers.IntegerField(
+        allow_null=True, help_text=gettext_lazy("Among its peers: the same kind of unit at the same level.")
+    )
+    peers = serializers.IntegerField()
+
+
+class UnitAssessmentSerializer(serializers.Serializer):
+    region = serializers.DictField(allow_null=True)
+    period = serializers.DictField(help_text=gettext_lazy("kind (month, quarter, year), label, first, last."))
+    weights = serializers.DictField()
+    count = serializers.IntegerField(help_text=gettext_lazy("Units in all pages."))
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    results = UnitRowSerializer(many=True)

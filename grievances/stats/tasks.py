@@ -19,6 +19,7 @@ from grievances.stats.rollup import (
     days_registered_late_since,
     rollup_days,
 )
+from grievances.stats.unit_rollup import complete_months, rollup_unit_month
 
 logger = logging.getLogger("suqiu.jobs")
 
@@ -29,7 +30,8 @@ def rollup_statistics(days: int | None = None) -> int:
     changing for weeks after it is registered, so recent days are counted again each night.
     Every older rolled-up day that gained cases registered late since its last rollup (a case
     received then, typed in since) is rolled again too; the others keep their cells, which
-    then count up to the same moment (`advance_cutoff`)."""
+    then count up to the same moment (`advance_cutoff`). The unit assessment's monthly rows
+    (`UnitMonthlyStat`) of every complete month those days touch are rebuilt too."""
     days = days or settings.SUQIU_STATS_ROLLUP_DAYS
     today = timezone.localdate()
     cutoff = cutoff_for(today)
@@ -37,8 +39,11 @@ def rollup_statistics(days: int | None = None) -> int:
     late = days_registered_late_since(cutoff, before=window_start)
     window: list[date] = [today - timedelta(days=n) for n in range(days, 0, -1)]
     total = 0
-    for month_days in days_by_month(late + window).values():
+    by_month = days_by_month(late + window)
+    for month_days in by_month.values():
         total += rollup_days(month_days, registered_before=cutoff)
     advance_cutoff(cutoff, before=window_start)
+    for month in complete_months(list(by_month), today=today):
+        rollup_unit_month(month, registered_before=cutoff)
     logger.info("rolled up %s days and %s with late registrations (%s cases)", days, len(late), total)
     return total

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from grievances.stats import units
 from grievances.stats.commission import commission_region_for, commission_summary, has_commission_rights
 from grievances.stats.documents import DOCX_TYPE, attachment_header, monthly_report_docx_bytes, report_filename
 from grievances.stats.monthly import (
@@ -83,6 +84,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overdue": overdue_for(request.user, region=region),
         "month": date_to.strftime("%Y-%m"),
         "commission_rights": has_commission_rights(request.user),
+        "units_rights": units.may_assess(request.user, region),
     }
     return render(request, "grievances/dashboard.html", context)
 
@@ -144,3 +146,44 @@ def commission_dashboard(request: HttpRequest) -> HttpResponse:
         "sources": [(Source(code).label, count) for code, count in summary.by_source.items()],
     }
     return render(request, "grievances/commission_stats.html", context)
+
+
+@login_required
+def units_dashboard(request: HttpRequest) -> HttpResponse:
+    """The unit assessment (单位考核): each unit's rates, counts against it, composite and rank
+    among its peers, for a month, a quarter or a year (?month=YYYY-MM | quarter=YYYY-Qn | year=YYYY)."""
+    region = units.assessment_region_for(request.user, request.GET.get("region") or None)
+    error = ""
+    try:
+        period = units.parse_period(
+            month=request.GET.get("month", ""), quarter=request.GET.get("quarter", ""), year=request.GET.get("year", "")
+        )
+    except ValueError as problem:
+        error, period = str(problem), units.last_complete_month()
+    kind = request.GET.get("kind") or None
+    if kind not in (None, *units.KIND_ORDER):
+        kind = None
+    try:
+        page = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        page = 1
+    assessment = units.unit_assessment(request.user, region=region, period=period, kind=kind)
+    rows, pages = units.page_of(assessment.rows, page)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "assessment": assessment,
+        "region": region,
+        "period": period,
+        "period_error": error,
+        "rows": rows,
+        "page": page,
+        "pages": pages,
+        "kind": kind,
+        "kinds": [(value, units.KIND_LABELS[value]) for value in units.KIND_ORDER],
+        "keep_query": query.urlencode(),
+        "month_value": period.first.strftime("%Y-%m") if period.kind == "month" else "",
+        "quarter_value": period.label if period.kind == "quarter" else "",
+        "year_value": period.label if period.kind == "year" else "",
+    }
+    return render(request, "grievances/units.html", context)
