@@ -8,6 +8,7 @@ from config.views import healthz
 from evaluations.api import CampaignViewSet
 from grievances.portal.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
 from grievances.stats.api import CommissionStatsView, StatsSummaryView
+from grievances.stats.hotspot_api import HotspotNoticeView, HotspotsView
 from petitions.api import CategoryViewSet, PetitionViewSet, ReferralViewSet, SupervisionNoticeViewSet
 from stations.api import RegionViewSet, SignOutEverywhereView, SignOutView, TokenView, UnitViewSet
 
@@ -33,6 +34,8 @@ api_v1 = [
     path("public/review/", PublicReviewView.as_view(), name="api-public-review"),
     path("stats/summary/", StatsSummaryView.as_view(), name="api-stats-summary"),
     path("stats/commission/", CommissionStatsView.as_view(), name="api-stats-commission"),
+    path("stats/hotspots/", HotspotsView.as_view(), name="api-stats-hotspots"),
+    path("stats/hotspots/<int:hotspot_id>/notice/", HotspotNoticeView.as_view(), name="api-stats-hotspot-notice"),
     *router.urls,
 ]
 
