@@ -33,6 +33,8 @@ TARGETS = {
     "w3_lookup": ("p95_ms", "<", 14),
     "w5_summary_county": ("p95_ms", "<", 100),
     "w5_summary_province": ("p95_ms", "<", 300),
+    # Hotspots (bench/README.md, W7): a panel loaded after the dashboard, at the county.
+    "w7_hotspots_county": ("p95_ms", "<", 150),
 }
 
 
@@ -343,7 +345,26 @@ def workloads(fx: dict, client, *, runs: int, seconds: int, only: frozenset = fr
         2,
         province,
     )
+    if not only or "w7" in only:
+        log(f"W7: the hotspots found again in {refresh_hotspots():.1f} s (the nightly job, its own process)")
+    go(
+        "w7_hotspots_county",
+        "W7 hotspots, county",
+        "get.lua",
+        f"/api/v1/stats/hotspots/?region={fx['county']}",
+        2,
+        staff,
+    )
     return results
+
+
+def refresh_hotspots() -> float:
+    """Run the hotspots' nightly job over the province, as its own process; its seconds (the
+    interpreter, Django and jieba's dictionary included)."""
+    code = "import django; django.setup(); from grievances.stats.hotspots import hotspots_refresh; hotspots_refresh()"
+    started = time.monotonic()
+    subprocess.run([PY, "-c", code], cwd=env.ROOT, env=env.django_env(), check=True)
+    return time.monotonic() - started
 
 
 # --- W4: the escalation sweep ---------------------------------------------------------------------
@@ -524,6 +545,7 @@ LABELS = {
     "w3_lookup": "W3 public lookup",
     "w5_summary_county": "W5 summary, county",
     "w5_summary_province": "W5 summary, province",
+    "w7_hotspots_county": "W7 hotspots, county",
 }
 
 
@@ -614,7 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--w4-timeout", type=int, default=300, help="stop the W4 sweep after this many seconds (counted, reported)"
     )
-    parser.add_argument("--only", default="", help="comma-separated subset: w1,w2,w3,w4,w5 (w6 always)")
+    parser.add_argument("--only", default="", help="comma-separated subset: w1,w2,w3,w4,w5,w7 (w6 always)")
     parser.add_argument("--python-client", action="store_true", help="use the Python load client instead of wrk")
     args = parser.parse_args(argv)
 
