@@ -239,11 +239,14 @@ def hotspots_for(user: User, *, region: Region | None, date_from: date, date_to:
     already checked by `summary.stats_region_for`): the clusters with at least
     SUQIU_HOTSPOT_MIN_CASES of their cases received in the period and counted by the viewer,
     largest first; the people with SUQIU_RETURNING_VISITS cases or more in the period; the
-    cases received before this year and not closed. Nine queries whatever the numbers."""
+    cases received before this year and not closed. At most twelve queries whatever the
+    numbers: the categories' names, four for the clusters, four for the people, two for the old
+    cases (and the region's, asked by the caller)."""
     counted = _counted(user, region)
     today = timezone.localdate()
-    clusters = _clusters(user, counted, date_from, date_to)
-    people = _returning_people(user, counted.filter(_period(date_from, date_to)))
+    names = _category_names()
+    clusters = _clusters(user, counted, date_from, date_to, names)
+    people = _returning_people(user, counted.filter(_period(date_from, date_to)), names)
     old = counted.filter(received_at__lt=_day_start(today.replace(month=1, day=1))).exclude(status=Status.CLOSED)
     old_count = old.count()
     linked = (
@@ -263,7 +266,7 @@ def hotspots_for(user: User, *, region: Region | None, date_from: date, date_to:
     )
 
 
-def _clusters(user: User, counted, date_from: date, date_to: date) -> list[HotspotRow]:
+def _clusters(user: User, counted, date_from: date, date_to: date, categories: dict[int, str]) -> list[HotspotRow]:
     members = HotspotCase.objects.filter(hotspot__active=True, petition__in=counted.values("pk"))
     in_period = _period(date_from, date_to)
     sizes = list(
@@ -277,7 +280,6 @@ def _clusters(user: User, counted, date_from: date, date_to: date) -> list[Hotsp
         return []
     hotspots = Hotspot.objects.in_bulk([row[0] for row in sizes])
     names = dict(Region.objects.filter(code__in={h.region_code for h in hotspots.values()}).values_list("code", "name"))
-    categories = _category_names()
     rows = {}
     for hotspot_id, cases, counted_all in sizes:
         hotspot = hotspots[hotspot_id]
@@ -310,7 +312,7 @@ def _clusters(user: User, counted, date_from: date, date_to: date) -> list[Hotsp
     return list(rows.values())
 
 
-def _returning_people(user: User, cases) -> list[PersonRow]:
+def _returning_people(user: User, cases, names: dict[int, str]) -> list[PersonRow]:
     """People with SUQIU_RETURNING_VISITS cases or more among `cases`, by the same phone or the
     same ID number (its keyed digest); someone known by both is one person. Anonymous cases
     are left out: counting them would tie an anonymous grievance to a named one."""
@@ -350,7 +352,6 @@ def _returning_people(user: User, cases) -> list[PersonRow]:
         )
     )
     visible = _visible_ids(user, (row[0] for row in rows))
-    names = _category_names()
     # One person per group of keys that share a case (a phone and an ID number used together).
     parent: dict[str, str] = {}
 
