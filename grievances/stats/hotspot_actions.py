@@ -33,14 +33,14 @@ def hotspot_issue_notices(
     each case one notice. A hotspot outside the supervisor's figures is a 404."""
     hotspot_get_for_user(actor, hotspot_id)
     Hotspot.objects.select_for_update().get(pk=hotspot_id)
-    waiting = list(
-        HotspotCase.objects.filter(
-            hotspot_id=hotspot_id, notice=None, petition__in=petitions_visible_to(actor).values("pk")
-        )
-        .exclude(petition__status__in=(Status.CLOSED, Status.REJECTED))
+    mine = list(
+        HotspotCase.objects.filter(hotspot_id=hotspot_id, petition__in=petitions_visible_to(actor).values("pk"))
         .select_related("petition__category", "petition__holder_unit")
         .order_by("received_at", "pk")
     )
+    if not mine:  # an observer: the figures, none of the cases
+        raise NotPermitted(_("Only a supervisor of the cases' region can issue a supervision notice."))
+    waiting = [m for m in mine if m.notice_id is None and m.petition.status not in (Status.CLOSED, Status.REJECTED)]
     if not waiting:
         raise InvalidState(_("Every open case of this hotspot you may see already has its supervision notice."))
     allowed = [member for member in waiting if can_issue_notice(actor, member.petition)]

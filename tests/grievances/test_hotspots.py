@@ -126,7 +126,7 @@ def test_cases_open_across_years(api, world, register):
     assert data["linked"][0]["received_at"] == "2025-11-20T09:00:00+08:00"
 
 
-def test_the_township_leader_is_told_once_when_the_cluster_reaches_five(world, village, settings):
+def test_the_township_leader_is_told_once_when_the_cluster_reaches_five(client, world, village, settings):
     settings.SUQIU_HOTSPOT_ALERT_CASES = 5
     with time_machine.travel(NOW, tick=False):
         refresh_hotspots()
@@ -137,6 +137,12 @@ def test_the_township_leader_is_told_once_when_the_cluster_reaches_five(world, v
     hotspot = Hotspot.objects.get()
     assert told.get().dedupe_key == f"hotspot:{hotspot.pk}"
     assert hotspot.alerted_at == NOW
+    # The notification opens the cluster on the hotspots page.
+    client.force_login(world.users["leader"])
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(told.get().url)
+    assert page.status_code == 200
+    assert f'id="hotspot-{hotspot.pk}"' in page.content.decode()
 
 
 def test_no_alert_below_the_threshold(world, village, settings):
@@ -246,8 +252,9 @@ def test_a_cluster_sent_as_supervision_notices(api, world, village):
 
 def test_a_clerk_may_not_send_notices_and_bad_input_changes_nothing(api, world, village):
     hotspot = Hotspot.objects.get()
-    api.force_authenticate(world.users["clerk"])
-    assert api.post(f"/api/v1/stats/hotspots/{hotspot.pk}/notice/", {"text": "督办"}).status_code == 403
+    for who in ("clerk", "observer"):  # the desk that logged them; the county's observer (figures only)
+        api.force_authenticate(world.users[who])
+        assert api.post(f"/api/v1/stats/hotspots/{hotspot.pk}/notice/", {"text": "督办"}).status_code == 403, who
     api.force_authenticate(world.users["supervisor"])
     bad = api.post(f"/api/v1/stats/hotspots/{hotspot.pk}/notice/", {"text": "督办", "days": 99})
     assert bad.status_code == 400 and "days" in bad.json()
