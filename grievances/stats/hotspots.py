@@ -72,13 +72,15 @@ def hotspots_refresh(*, now: datetime | None = None) -> RefreshResult:
     """Find the clusters among the cases of the last SUQIU_HOTSPOT_DAYS days, township by
     township, each in its own transaction (on PostgreSQL under an advisory lock of the
     township, so two workers refresh one township one after the other and find the same)."""
-    from grievances.stats.similarity import clusters, keywords  # jieba: only the job imports it
+    from grievances.stats.similarity import clusters_of, keywords_of, terms_of, words  # jieba: only the job
 
     now = now or timezone.now()
     since = now - timedelta(days=settings.SUQIU_HOTSPOT_DAYS)
     threshold = settings.SUQIU_HOTSPOT_SIMILARITY_PERCENT / 100
     result = RefreshResult()
     seen_townships: set[str] = set()
+    # Townships with clusters stored: one with none stored and none found is not written at all.
+    stored = set(Hotspot.objects.filter(active=True).values_list("township_code", flat=True).distinct())
 
     def flush(township: str, rows: list[tuple]) -> None:
         by_category: dict[int, list[tuple]] = defaultdict(list)
@@ -86,12 +88,15 @@ def hotspots_refresh(*, now: datetime | None = None) -> RefreshResult:
             by_category[row[2]].append(row)
         found = {}
         for category_id, cases in by_category.items():
-            texts = [f"{title}。{content}" for _pk, _code, _cat, title, content, _at in cases]
-            found[category_id] = [
-                ([cases[i] for i in group], keywords([texts[i] for i in group])) for group in clusters(texts, threshold)
-            ]
-        _store_township(township, found, now, result)
+            if len(cases) < 2:
+                continue
+            cut = [words(f"{title}。{content}") for _pk, _code, _cat, title, content, _at in cases]
+            groups = clusters_of([terms_of(case_words) for case_words in cut], threshold)
+            if groups:
+                found[category_id] = [([cases[i] for i in g], keywords_of([cut[i] for i in g])) for g in groups]
         seen_townships.add(township)
+        if found or township in stored:
+            _store_township(township, found, now, result)
 
     township, rows = None, []
     for row in hotspot_candidates(since).iterator(chunk_size=2000):
@@ -104,12 +109,7 @@ def hotspots_refresh(*, now: datetime | None = None) -> RefreshResult:
     if township is not None:
         flush(township, rows)
     # The townships with no case left in the window: their clusters end.
-    for gone in (
-        Hotspot.objects.filter(active=True)
-        .exclude(township_code__in=seen_townships)
-        .values_list("township_code", flat=True)
-        .distinct()
-    ):
+    for gone in sorted(stored - seen_townships):
         _store_township(gone, {}, now, result)
     result.townships = len(seen_townships)
     return result
@@ -137,12 +137,21 @@ def _store_township(township: str, found: dict[int, list], now: datetime, result
                 best = Hotspot(township_code=township, category_id=category_id, created_at=now)
                 result.created += 1
             villages = {case[1] for case in cases}
-            best.region_code = villages.pop() if len(villages) == 1 else township
-            best.keywords = " ".join(words)[:120]
-            best.size = len(ids)
-            best.first_received_at = min(case[5] for case in cases)
-            best.last_received_at = max(case[5] for case in cases)
-            best.refreshed_at, best.active = now, True
+            facts = {
+                "region_code": villages.pop() if len(villages) == 1 else township,
+                "keywords": " ".join(words)[:120],
+                "size": len(ids),
+                "first_received_at": min(case[5] for case in cases),
+                "last_received_at": max(case[5] for case in cases),
+                "active": True,
+            }
+            result.active += 1
+            if best.pk is not None and members[best.pk] == ids and all(getattr(best, k) == v for k, v in facts.items()):
+                taken.add(best.pk)
+                continue  # as it was last night: nothing to write
+            for name, value in facts.items():
+                setattr(best, name, value)
+            best.refreshed_at = now
             best.save()
             taken.add(best.pk)
             HotspotCase.objects.filter(hotspot=best).exclude(petition_id__in=ids).delete()
@@ -150,7 +159,6 @@ def _store_township(township: str, found: dict[int, list], now: datetime, result
                 [HotspotCase(hotspot=best, petition_id=case[0], received_at=case[5]) for case in cases],
                 ignore_conflicts=True,
             )
-            result.active += 1
     ended = [h.pk for h in stored if h.pk not in taken and h.active]
     if ended:
         Hotspot.objects.filter(pk__in=ended).update(active=False, refreshed_at=now)

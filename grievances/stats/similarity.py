@@ -46,7 +46,11 @@ def words(text: str) -> list[str]:
 
 def terms(text: str) -> list[str]:
     """What the similarity weighs: the words, and each character of every word of two or more."""
-    found = words(text)
+    return terms_of(words(text))
+
+
+def terms_of(found: list[str]) -> list[str]:
+    """`terms` from the words already cut (the job cuts each case once)."""
     return found + [ch for word in found if len(word) > 1 for ch in word if ch not in STOP_WORDS]
 
 
@@ -73,8 +77,13 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
 def clusters(texts: Sequence[str], threshold: float) -> list[list[int]]:
     """The indexes of `texts` grouped by single link at `threshold`, groups of two or more
     only, largest first. Quadratic in the texts: callers pass one place and category."""
-    vectors = tfidf([terms(text) for text in texts])
-    parent = list(range(len(texts)))
+    return clusters_of([terms(text) for text in texts], threshold)
+
+
+def clusters_of(documents: Sequence[Sequence[str]], threshold: float) -> list[list[int]]:
+    """`clusters` of documents already cut into `terms`."""
+    vectors = tfidf(documents)
+    parent = list(range(len(documents)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -87,7 +96,7 @@ def clusters(texts: Sequence[str], threshold: float) -> list[list[int]]:
             if root(i) != root(j) and cosine(vectors[i], vectors[j]) >= threshold:
                 parent[root(i)] = root(j)
     groups: dict[int, list[int]] = {}
-    for i in range(len(texts)):
+    for i in range(len(documents)):
         groups.setdefault(root(i), []).append(i)
     return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: (-len(g), g[0]))
 
@@ -96,11 +105,16 @@ def keywords(texts: Sequence[str], *, most: int = 5) -> list[str]:
     """What a cluster is about: words of two characters or more that at least half of its
     texts (and at least two) use, the most used first. A word one resident used (a name, a
     house number) is never one of them."""
-    per_text = [{w for w in words(text) if len(w) > 1} for text in texts]
+    return keywords_of([words(text) for text in texts], most=most)
+
+
+def keywords_of(cut: Sequence[Sequence[str]], *, most: int = 5) -> list[str]:
+    """`keywords` of texts already cut into `words`."""
+    per_text = [{w for w in found if len(w) > 1} for found in cut]
     counts: Counter[str] = Counter()
     for found in per_text:
         counts.update(found)
-    needed = max(2, math.ceil(len(texts) / 2))
+    needed = max(2, math.ceil(len(cut) / 2))
     common = [(word, count) for word, count in counts.items() if count >= needed]
     common.sort(key=lambda item: (-item[1], -len(item[0]), item[0]))
     return [word for word, _count in common[:most]]

@@ -102,6 +102,24 @@ def test_the_cluster_keeps_its_id_from_one_night_to_the_next(world, village):
     assert Hotspot.objects.get().pk == first.pk
 
 
+def test_a_sixth_resident_grows_the_cluster_and_its_cases_age_out_of_the_window(api, world, village, register):
+    first = Hotspot.objects.get()
+    with time_machine.travel(datetime(2026, 6, 14, 9, 0, tzinfo=CHINA), tick=False):
+        register(
+            title="村口道路", content="村口道路坑洼积水，车辆无法通行，请求修路。", complainant_phone="13600000000"
+        )
+    with time_machine.travel(NOW, tick=False):
+        hotspots_refresh()
+    assert (Hotspot.objects.get().pk, Hotspot.objects.get().size) == (first.pk, 6)
+    # 90 days after the last of them (14 June), they have all left the window: the cluster ends.
+    with time_machine.travel(datetime(2026, 9, 13, 10, 0, tzinfo=CHINA), tick=False):
+        result = hotspots_refresh()
+        assert (result.active, result.retired) == (0, 1)
+        api.force_authenticate(world.users["supervisor"])
+        assert api.get("/api/v1/stats/hotspots/", {"region": EAST}).json()["clusters"] == []
+    assert Hotspot.objects.get().active is False
+
+
 def test_a_person_who_came_back_three_times(api, world, register):
     for day, text in ((2, "村道塌方"), (9, "村道还没修"), (20, "村道塌方第三次反映")):
         with time_machine.travel(datetime(2026, 5, day, 9, 0, tzinfo=CHINA), tick=False):
