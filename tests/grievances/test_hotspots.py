@@ -8,6 +8,9 @@ back three times. Expected values are counted by hand from these sentences."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -337,6 +340,18 @@ def test_the_api_pins_its_queries(api, world, village, returning, who, region, q
     data = response.json()
     assert [(c["cases"], len(c["linked"])) for c in data["clusters"]] == [(5, 5)]
     assert [(p["visits"], len(p["linked"])) for p in data["people"]] == [(3, 3)]
+
+
+def test_a_web_process_never_loads_jieba():
+    """jieba's dictionary (~50 MiB) is for the nightly job only: the URLs, the views, the API
+    and the tasks' modules import it lazily (grievances/stats/similarity.py)."""
+    code = (
+        "import sys, django; django.setup(); import config.urls, grievances.tasks;"
+        "from grievances.stats import hotspot_views, hotspot_api, hotspot_actions;"
+        "sys.exit('jieba' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
+    assert subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode == 0
 
 
 def test_the_dashboard_loads_the_panel_after_the_page(client, world):
