@@ -61,6 +61,7 @@ class Objects:
     draft_participant: object
     item: object
     referral: object  # the city handed a case of 甲县/东镇 down to the county centre
+    hotspot: object  # a cluster of similar grievances (热点) of 东镇, holding the case
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ ROUTES: dict[str, Route] = {
         )
         for name in ("hearing", "veto", "commitments", "report")
     },
+    # Hotspots (热点): a cluster of 东镇 sent as supervision notices, from the API and the page.
+    "api-stats-hotspot-notice": Route(lambda o: {"hotspot_id": o.hotspot.pk}, "supervisor"),
+    "grievances:hotspot_notice": Route(lambda o: {"hotspot_id": o.hotspot.pk}, "supervisor"),
 }
 
 # Public by design: what residents are meant to read without an account. Each is still
@@ -230,9 +234,22 @@ def objects(world: World, register, settings, tmp_path) -> Objects:
     referral = services.petition_hand_down(
         petition_id=from_city.pk, actor=users["city_handler"], unit=world.units["county_centre"], instructions="请核实"
     )
+    # The nightly job's row, written straight (its wording is tests/grievances/test_hotspots.py's).
+    from grievances.stats.hotspot_models import Hotspot, HotspotCase
+
+    hotspot = Hotspot.objects.create(
+        region_code=petition.region_code,
+        township_code="990121100000",
+        category_id=petition.category_id,
+        size=1,
+        first_received_at=petition.received_at,
+        last_received_at=petition.received_at,
+    )
+    HotspotCase.objects.create(hotspot=hotspot, petition=petition, received_at=petition.received_at)
     return Objects(
         world=world,
         referral=referral,
+        hotspot=hotspot,
         region=world.region("东镇"),
         unit=world.units["east_finance"],
         petition=petition,
