@@ -8,7 +8,7 @@ different words (村口道路坑洼 / 通往镇里的那条路坑坑洼洼), whi
 n-grams; jieba's words keep unrelated complaints apart, their single characters (路, 洼, 水)
 bring paraphrases together. Pure Python, so the SQLite demo runs it too.
 
-jieba loads its dictionary (about 1.3 s of CPU and some 50 MiB) on first use: only the process
+jieba loads its dictionary (1.3–1.8 s of CPU, about 80 MiB) on first use: only the process
 that computes clusters (the nightly job) ever imports it, here, lazily.
 """
 
@@ -32,7 +32,7 @@ _NOT_WORD = re.compile(r"[\W\d_a-zA-Z]+")
 
 @cache
 def _jieba():
-    import jieba  # its dictionary costs ~1.3 s and ~50 MiB: imported where clusters are computed
+    import jieba  # its dictionary costs ~1.5 s and ~80 MiB: imported where clusters are computed
 
     jieba.setLogLevel(60)
     jieba.initialize()
