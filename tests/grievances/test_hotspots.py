@@ -310,6 +310,19 @@ def returning(register, categories):
             register(category=categories["land"], title="宅基地", content="宅基地纠纷", complainant_phone="13912345678")
 
 
+def test_the_page_refuses_an_empty_text_in_the_users_words_and_without_htmx_redirects(client, world, village):
+    hotspot = Hotspot.objects.get()
+    client.force_login(world.users["supervisor"])
+    url = f"/staff/dashboard/hotspots/{hotspot.pk}/notice/?region={EAST}"
+    with time_machine.travel(NOW, tick=False):
+        refused = client.post(url, {"text": " "}, HTTP_HX_REQUEST="true")
+        assert 'id="hotspot-error"' in refused.content.decode()
+        assert not SupervisionNotice.objects.exists()
+        sent = client.post(url, {"text": "限期答复"})
+    assert (sent.status_code, sent["Location"]) == (302, f"/staff/dashboard/hotspots/?region={EAST}")
+    assert SupervisionNotice.objects.count() == 5
+
+
 def test_the_page_lists_the_cluster_with_links_and_pins_its_queries(
     client, world, village, returning, django_assert_num_queries
 ):
