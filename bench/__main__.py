@@ -37,6 +37,8 @@ TARGETS = {
     "w7_units_county": ("p95_ms", "<", 100),
     "w7_units_html": ("p95_ms", "<", 150),
     "w7_units_province": ("p95_ms", "<", 800),
+    # Hotspots (bench/README.md, W8): a panel loaded after the dashboard, at the county.
+    "w8_hotspots_county": ("p95_ms", "<", 150),
 }
 
 
@@ -358,7 +360,26 @@ def workloads(fx: dict, client, *, runs: int, seconds: int, only: frozenset = fr
     page = f"/staff/dashboard/units/?region={fx['county']}"
     go("w7_units_html", "W7 unit assessment, county, HTML", "get.lua", page, 2, {"BENCH_COOKIE": fx["session_cookie"]})
     go("w7_units_province", "W7 unit assessment, province", "get.lua", f"{units}{fx['province']}", 2, province)
+    if not only or "w8" in only:
+        log(f"W8: the hotspots found again in {refresh_hotspots():.1f} s (the nightly job, its own process)")
+    go(
+        "w8_hotspots_county",
+        "W8 hotspots, county",
+        "get.lua",
+        f"/api/v1/stats/hotspots/?region={fx['county']}",
+        2,
+        staff,
+    )
     return results
+
+
+def refresh_hotspots() -> float:
+    """Run the hotspots' nightly job over the province, as its own process; its seconds (the
+    interpreter, Django and jieba's dictionary included)."""
+    code = "import django; django.setup(); from grievances.stats.hotspots import hotspots_refresh; hotspots_refresh()"
+    started = time.monotonic()
+    subprocess.run([PY, "-c", code], cwd=env.ROOT, env=env.django_env(), check=True)
+    return time.monotonic() - started
 
 
 # --- W4: the escalation sweep ---------------------------------------------------------------------
@@ -542,6 +563,7 @@ LABELS = {
     "w7_units_county": "W7 unit assessment, county (API)",
     "w7_units_html": "W7 unit assessment, county (HTML)",
     "w7_units_province": "W7 unit assessment, province (API)",
+    "w8_hotspots_county": "W8 hotspots, county",
 }
 
 
@@ -632,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--w4-timeout", type=int, default=300, help="stop the W4 sweep after this many seconds (counted, reported)"
     )
-    parser.add_argument("--only", default="", help="comma-separated subset: w1,w2,w3,w4,w5,w7 (w6 always)")
+    parser.add_argument("--only", default="", help="comma-separated subset: w1,w2,w3,w4,w5,w7,w8 (w6 always)")
     parser.add_argument("--python-client", action="store_true", help="use the Python load client instead of wrk")
     args = parser.parse_args(argv)
 

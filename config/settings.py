@@ -285,6 +285,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The statistics rollup (docs/statistics.md): after midnight, China time.
     "rollup-statistics": {"task": "grievances.tasks.rollup_statistics", "schedule": crontab(minute=20, hour=1)},
+    # The hotspots (docs/statistics.md, "Hotspots"): found again, and the leaders told, nightly.
+    "refresh-hotspots": {"task": "grievances.tasks.refresh_hotspots", "schedule": crontab(minute=50, hour=1)},
 }
 # The tasks that may run past the visibility timeout, because a second delivery while the first
 # still runs repeats nothing (docs/jobs.md): every job of the schedule above (each claims its
@@ -533,6 +535,16 @@ REFCACHE_SECONDS = envint("REFCACHE_SECONDS", 30)
 # more rows than this run as a background job and leave a file to download.
 SUQIU_STATS_ROLLUP_DAYS = envint("STATS_ROLLUP_DAYS", 120)
 SUQIU_EXPORT_SYNC_MAX_ROWS = envint("EXPORT_SYNC_MAX_ROWS", 5000)
+# Hotspots (docs/statistics.md, "Hotspots"): clusters of similar grievances among the cases of
+# the last HOTSPOT_DAYS days, linked at a word similarity of HOTSPOT_SIMILARITY_PERCENT (the
+# middle of the range that separated the measured sentences), listed from HOTSPOT_MIN_CASES
+# cases, told to the township's leaders once at HOTSPOT_ALERT_CASES; a person is "back again"
+# from RETURNING_VISITS cases.
+SUQIU_HOTSPOT_DAYS = envint("HOTSPOT_DAYS", 90, minimum=1)
+SUQIU_HOTSPOT_SIMILARITY_PERCENT = envint("HOTSPOT_SIMILARITY_PERCENT", 28, minimum=1)
+SUQIU_HOTSPOT_MIN_CASES = envint("HOTSPOT_MIN_CASES", 3, minimum=2)
+SUQIU_HOTSPOT_ALERT_CASES = envint("HOTSPOT_ALERT_CASES", 5, minimum=2)
+SUQIU_RETURNING_VISITS = envint("RETURNING_VISITS", 3, minimum=2)
 SUQIU_SITE_URL = envstr("SITE_URL", "")  # prefixed to links in SMS and e-mail
 EMAIL_HOST = envstr("EMAIL_HOST")
 EMAIL_PORT = envint("EMAIL_PORT", 25)

@@ -10,6 +10,7 @@ from evaluations.api import CampaignViewSet
 from evaluations.cadre.api import CadreSheetViewSet
 from grievances.portal.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
 from grievances.stats.api import CommissionStatsView, StatsSummaryView, UnitAssessmentView
+from grievances.stats.hotspot_api import HotspotNoticeView, HotspotsView
 from petitions.api import CategoryViewSet, PetitionViewSet, ReferralViewSet, SupervisionNoticeViewSet
 from stations.api import RegionViewSet, SignOutEverywhereView, SignOutView, TokenView, UnitViewSet
 
@@ -37,6 +38,8 @@ api_v1 = [
     path("stats/summary/", StatsSummaryView.as_view(), name="api-stats-summary"),
     path("stats/commission/", CommissionStatsView.as_view(), name="api-stats-commission"),
     path("stats/units/", UnitAssessmentView.as_view(), name="api-stats-units"),
+    path("stats/hotspots/", HotspotsView.as_view(), name="api-stats-hotspots"),
+    path("stats/hotspots/<int:hotspot_id>/notice/", HotspotNoticeView.as_view(), name="api-stats-hotspot-notice"),
     *router.urls,
 ]
 

@@ -2,6 +2,7 @@
 its room: the private lookup links with the portal, the rollup tables with the statistics."""
 
 from grievances.portal.models import LookupToken
+from grievances.stats.hotspot_models import Hotspot, HotspotCase
 from grievances.stats.models import (
     AssessmentWeights,
     DailyStat,
@@ -15,6 +16,8 @@ __all__ = [
     "AssessmentWeights",
     "DailyStat",
     "DailyStatDay",
+    "Hotspot",
+    "HotspotCase",
     "LookupToken",
     "MonthlyCountyStat",
     "UnitMonthlyStat",

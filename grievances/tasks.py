@@ -2,6 +2,7 @@
 written in its room and keeps the name it was first registered under."""
 
 from grievances.ledger.tasks import export_ledger, import_history
+from grievances.stats.hotspot_tasks import refresh_hotspots
 from grievances.stats.tasks import rollup_statistics
 
-__all__ = ["export_ledger", "import_history", "rollup_statistics"]
+__all__ = ["export_ledger", "import_history", "refresh_hotspots", "rollup_statistics"]

@@ -4,6 +4,7 @@ from grievances import views
 from grievances.ledger import views as ledger
 from grievances.offline import views as offline
 from grievances.portal import views as portal
+from grievances.stats import hotspot_views as hotspots
 from grievances.stats import views as stats
 
 app_name = "grievances"
@@ -26,6 +27,8 @@ urlpatterns = [
     path("staff/dashboard/monthly/docx/", stats.monthly_report_docx, name="monthly_report_docx"),
     path("staff/dashboard/commission/", stats.commission_dashboard, name="commission_dashboard"),
     path("staff/dashboard/units/", stats.units_dashboard, name="units_dashboard"),
+    path("staff/dashboard/hotspots/", hotspots.hotspots_page, name="hotspots"),
+    path("staff/dashboard/hotspots/<int:hotspot_id>/notice/", hotspots.hotspot_notice, name="hotspot_notice"),
     # The ledger (grievances/ledger/)
     path("staff/export/", ledger.ledger_export, name="ledger_export"),
     path("staff/export/<str:token>/", ledger.ledger_download, name="ledger_download"),

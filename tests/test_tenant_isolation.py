@@ -62,6 +62,7 @@ class Objects:
     item: object
     referral: object  # the city handed a case of 甲县/东镇 down to the county centre
     sheet: object  # the cadre assessment sheet of 东镇财政所 (a draft: the commission's alone)
+    hotspot: object  # a cluster of similar grievances (热点) of 东镇, holding the case
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,9 @@ ROUTES: dict[str, Route] = {
         )
     },
     "evaluations:cadre_score": Route(lambda o: {"pk": o.sheet.pk, "part_pk": o.sheet.parts.first().pk}, "supervisor"),
+    # Hotspots (热点): a cluster of 东镇 sent as supervision notices, from the API and the page.
+    "api-stats-hotspot-notice": Route(lambda o: {"hotspot_id": o.hotspot.pk}, "supervisor"),
+    "grievances:hotspot_notice": Route(lambda o: {"hotspot_id": o.hotspot.pk}, "supervisor"),
 }
 
 # Public by design: what residents are meant to read without an account. Each is still
@@ -261,10 +265,23 @@ def objects(world: World, register, settings, tmp_path) -> Objects:
     sheet = cadre_sheet_create(
         actor=users["supervisor"], unit=world.units["east_finance"], year=today.year, parts=[("日常监督检查", 70)]
     )
+    # The nightly job's row, written straight (its wording is tests/grievances/test_hotspots.py's).
+    from grievances.stats.hotspot_models import Hotspot, HotspotCase
+
+    hotspot = Hotspot.objects.create(
+        region_code=petition.region_code,
+        township_code="990121100000",
+        category_id=petition.category_id,
+        size=1,
+        first_received_at=petition.received_at,
+        last_received_at=petition.received_at,
+    )
+    HotspotCase.objects.create(hotspot=hotspot, petition=petition, received_at=petition.received_at)
     return Objects(
         world=world,
         sheet=sheet,
         referral=referral,
+        hotspot=hotspot,
         region=world.region("东镇"),
         unit=world.units["east_finance"],
         petition=petition,

@@ -189,6 +189,12 @@ class NotificationRoute(models.Model):
         return f"{self.event} → {self.audience} ({self.channel})"
 
 
+# What a notification may be about: the routing table's events, and a hotspot grown past its
+# threshold, which goes to the township's leaders straight (grievances.stats.hotspot_actions), its
+# case being the hotspot's first.
+NOTIFICATION_KINDS = [*NotificationRoute.Event.choices, ("hotspot", _("hotspot of similar grievances"))]
+
+
 class Notification(models.Model):
     """A message to a staff member (通知), in the portal or sent by SMS or e-mail; to the
     resident (user empty) only by SMS. One row per recipient, event and channel."""
@@ -204,7 +210,7 @@ class Notification(models.Model):
         db_index=False,  # notification_inbox starts with it
     )
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(_("event"), max_length=24, choices=NotificationRoute.Event.choices)
+    kind = models.CharField(_("event"), max_length=24, choices=NOTIFICATION_KINDS)
     channel = models.CharField(_("channel"), max_length=8, choices=NotificationRoute.Channel.choices)
     # What makes this occurrence of the event distinct (a deadline, a notice id): a re-run adds nothing.
     dedupe_key = models.CharField(max_length=80, blank=True)
