@@ -376,7 +376,9 @@ def workloads(fx: dict, client, *, runs: int, seconds: int, only: frozenset = fr
 def refresh_hotspots() -> float:
     """Run the hotspots' nightly job over the province, as its own process; its seconds (the
     interpreter, Django and jieba's dictionary included)."""
-    code = "import django; django.setup(); from grievances.stats.hotspots import hotspots_refresh; hotspots_refresh()"
+    code = (
+        "import django; django.setup(); from grievances.hotspots.services import hotspots_refresh; hotspots_refresh()"
+    )
     started = time.monotonic()
     subprocess.run([PY, "-c", code], cwd=env.ROOT, env=env.django_env(), check=True)
     return time.monotonic() - started

@@ -123,7 +123,7 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from grievances.stats import similarity as s
+    from grievances.hotspots import similarity as s
 
     started = time.process_time()
     s.words("预热")

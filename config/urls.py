@@ -8,9 +8,9 @@ from config.display import set_display
 from config.views import healthz
 from evaluations.api import CampaignViewSet
 from evaluations.cadre.api import CadreSheetViewSet
+from grievances.hotspots.api import HotspotNoticeView, HotspotsView
 from grievances.portal.api import PublicLookupView, PublicRateView, PublicReviewView, PublicSubmitView
 from grievances.stats.api import CommissionStatsView, StatsSummaryView, UnitAssessmentView
-from grievances.stats.hotspot_api import HotspotNoticeView, HotspotsView
 from petitions.api import CategoryViewSet, PetitionViewSet, ReferralViewSet, SupervisionNoticeViewSet
 from stations.api import RegionViewSet, SignOutEverywhereView, SignOutView, TokenView, UnitViewSet
 

@@ -1,8 +1,8 @@
 """The app's models, importable from `grievances.models` as Django expects; each is defined in
 its room: the private lookup links with the portal, the rollup tables with the statistics."""
 
+from grievances.hotspots.models import Hotspot, HotspotCase
 from grievances.portal.models import LookupToken
-from grievances.stats.hotspot_models import Hotspot, HotspotCase
 from grievances.stats.models import (
     AssessmentWeights,
     DailyStat,

@@ -1,10 +1,10 @@
 from django.urls import path
 
 from grievances import views
+from grievances.hotspots import views as hotspots
 from grievances.ledger import views as ledger
 from grievances.offline import views as offline
 from grievances.portal import views as portal
-from grievances.stats import hotspot_views as hotspots
 from grievances.stats import views as stats
 
 app_name = "grievances"

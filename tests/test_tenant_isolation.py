@@ -266,7 +266,7 @@ def objects(world: World, register, settings, tmp_path) -> Objects:
         actor=users["supervisor"], unit=world.units["east_finance"], year=today.year, parts=[("日常监督检查", 70)]
     )
     # The nightly job's row, written straight (its wording is tests/grievances/test_hotspots.py's).
-    from grievances.stats.hotspot_models import Hotspot, HotspotCase
+    from grievances.hotspots.models import Hotspot, HotspotCase
 
     hotspot = Hotspot.objects.create(
         region_code=petition.region_code,

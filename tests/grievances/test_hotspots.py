@@ -17,10 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from grievances.stats.hotspot_actions import hotspots_alert
-from grievances.stats.hotspot_models import Hotspot, HotspotCase
-from grievances.stats.hotspot_tasks import refresh_hotspots
-from grievances.stats.hotspots import hotspots_refresh
+from grievances.hotspots.models import Hotspot, HotspotCase
+from grievances.hotspots.services import hotspots_alert, hotspots_refresh
+from grievances.hotspots.tasks import refresh_hotspots
 from petitions.models import Notification, PetitionEvent, SupervisionNotice
 from stations.models import Membership
 from stations.services import membership_grant
@@ -357,10 +356,10 @@ def test_the_api_pins_its_queries(api, world, village, returning, who, region, q
 
 def test_a_web_process_never_loads_jieba():
     """jieba's dictionary (~50 MiB) is for the nightly job only: the URLs, the views, the API
-    and the tasks' modules import it lazily (grievances/stats/similarity.py)."""
+    and the tasks' modules import it lazily (grievances/hotspots/similarity.py)."""
     code = (
         "import sys, django; django.setup(); import config.urls, grievances.tasks;"
-        "from grievances.stats import hotspot_views, hotspot_api, hotspot_actions;"
+        "from grievances.hotspots import views, api, services;"
         "sys.exit('jieba' in sys.modules)"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}

@@ -7,8 +7,7 @@ import logging
 
 from celery import shared_task
 
-from grievances.stats.hotspot_actions import hotspots_alert
-from grievances.stats.hotspots import hotspots_refresh
+from grievances.hotspots.services import hotspots_alert, hotspots_refresh
 
 logger = logging.getLogger("suqiu.jobs")
 

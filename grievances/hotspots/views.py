@@ -18,8 +18,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from config.errors import Refused
-from grievances.stats import hotspot_actions
-from grievances.stats.hotspots import hotspots_for
+from grievances.hotspots import services
+from grievances.hotspots.selectors import hotspots_for
 from grievances.stats.summary import stats_region_for
 from stations.selectors import scope_for
 
@@ -80,7 +80,7 @@ def hotspot_notice(request: HttpRequest, hotspot_id: int) -> HttpResponse:
     except ValueError:
         days = 0  # refused below, in the service's words
     try:
-        notices = hotspot_actions.hotspot_issue_notices(
+        notices = services.hotspot_issue_notices(
             hotspot_id=hotspot_id, actor=request.user, text=request.POST.get("text", ""), days=days
         )
     except ValidationError as refusal:

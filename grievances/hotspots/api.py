@@ -16,8 +16,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from grievances.stats import hotspot_actions
-from grievances.stats.hotspots import hotspots_for
+from grievances.hotspots import services
+from grievances.hotspots.selectors import hotspots_for
 from grievances.stats.summary import stats_region_for
 from petitions.api import _FIELD_ERRORS
 from petitions.serializers import ErrorSerializer
@@ -170,7 +170,7 @@ class HotspotNoticeView(APIView):
     def post(self, request, hotspot_id: int):
         data = HotspotNoticeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        notices = hotspot_actions.hotspot_issue_notices(
+        notices = services.hotspot_issue_notices(
             hotspot_id=hotspot_id,
             actor=request.user,
             text=data.validated_data["text"],

@@ -22,147 +22,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from grievances.stats.hotspot_models import Hotspot, HotspotCase
+from grievances.hotspots.models import Hotspot, HotspotCase
 from petitions.masking import mask_name, mask_phone
 from petitions.models import Category, Status
 from petitions.selectors import petitions_counted_for, petitions_for_rollup, petitions_visible_to
-from stations import codes
 from stations.models import Region, User
 from stations.selectors import scope_for, within_q
 
-# The first key of the PostgreSQL advisory locks that serialise the refresh of one township.
-_TOWNSHIP_LOCK = 0x48535054  # "HSPT"
 NOT_COUNTED = (Status.REJECTED,)  # a grievance not accepted is no sign of a problem on the ground
 LISTED = 50  # clusters, people and old cases a page lists at most
 
 
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
-
-
-# --- The nightly job: finding the clusters ------------------------------------------------------
-
-
-@dataclass
-class RefreshResult:
-    townships: int = 0
-    active: int = 0
-    created: int = 0
-    retired: int = 0
-
-
-def hotspot_candidates(since: datetime):
-    """The cases the clusters are found among: received since `since`, not reports against
-    officials, not rejected; one place's after another (village code order)."""
-    return (
-        petitions_for_rollup()
-        .filter(received_at__gte=since, category__confidential=False)
-        .exclude(status__in=NOT_COUNTED)
-        .order_by("region_code", "id")
-        .values_list("pk", "region_code", "category_id", "title", "content", "received_at")
-    )
-
-
-def hotspots_refresh(*, now: datetime | None = None) -> RefreshResult:
-    """Find the clusters among the cases of the last SUQIU_HOTSPOT_DAYS days, township by
-    township, each in its own transaction (on PostgreSQL under an advisory lock of the
-    township, so two workers refresh one township one after the other and find the same)."""
-    from grievances.stats.similarity import clusters_of, keywords_of, terms_of, words  # jieba: only the job
-
-    now = now or timezone.now()
-    since = now - timedelta(days=settings.SUQIU_HOTSPOT_DAYS)
-    threshold = settings.SUQIU_HOTSPOT_SIMILARITY_PERCENT / 100
-    result = RefreshResult()
-    seen_townships: set[str] = set()
-    # Townships with clusters stored: one with none stored and none found is not written at all.
-    stored = set(Hotspot.objects.filter(active=True).values_list("township_code", flat=True).distinct())
-
-    def flush(township: str, rows: list[tuple]) -> None:
-        by_category: dict[int, list[tuple]] = defaultdict(list)
-        for row in rows:
-            by_category[row[2]].append(row)
-        found = {}
-        for category_id, cases in by_category.items():
-            if len(cases) < 2:
-                continue
-            cut = [words(f"{title}。{content}") for _pk, _code, _cat, title, content, _at in cases]
-            groups = clusters_of([terms_of(case_words) for case_words in cut], threshold)
-            if groups:
-                found[category_id] = [([cases[i] for i in g], keywords_of([cut[i] for i in g])) for g in groups]
-        seen_townships.add(township)
-        if found or township in stored:
-            _store_township(township, found, now, result)
-
-    township, rows = None, []
-    for row in hotspot_candidates(since).iterator(chunk_size=2000):
-        here = codes.pad(row[1][: codes.PREFIX_LENGTH["township"]])
-        if here != township and township is not None:
-            flush(township, rows)
-            rows = []
-        township = here
-        rows.append(row)
-    if township is not None:
-        flush(township, rows)
-    # The townships with no case left in the window: their clusters end.
-    for gone in sorted(stored - seen_townships):
-        _store_township(gone, {}, now, result)
-    result.townships = len(seen_townships)
-    return result
-
-
-@transaction.atomic
-def _store_township(township: str, found: dict[int, list], now: datetime, result: RefreshResult) -> None:
-    """Write one township's clusters: each keeps the id of the stored cluster it shares most
-    cases with (its link, notices and alert stay), the rest are new; stored clusters left
-    without a match end (`active=False`)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_TOWNSHIP_LOCK, int(township[:9])])
-    stored = list(Hotspot.objects.select_for_update().filter(township_code=township))
-    members: dict[int, set[int]] = defaultdict(set)
-    for hotspot_id, petition_id in HotspotCase.objects.filter(hotspot__in=stored).values_list("hotspot", "petition"):
-        members[hotspot_id].add(petition_id)
-    taken: set[int] = set()
-    for category_id, groups in found.items():
-        for cases, words in groups:
-            ids = {case[0] for case in cases}
-            candidates = [h for h in stored if h.category_id == category_id and h.pk not in taken]
-            best = max(candidates, key=lambda h: (len(members[h.pk] & ids), h.active, -h.pk), default=None)
-            if best is None or not members[best.pk] & ids:
-                best = Hotspot(township_code=township, category_id=category_id, created_at=now)
-                result.created += 1
-            villages = {case[1] for case in cases}
-            facts = {
-                "region_code": villages.pop() if len(villages) == 1 else township,
-                "keywords": " ".join(words)[:120],
-                "size": len(ids),
-                "first_received_at": min(case[5] for case in cases),
-                "last_received_at": max(case[5] for case in cases),
-                "active": True,
-            }
-            result.active += 1
-            if best.pk is not None and members[best.pk] == ids and all(getattr(best, k) == v for k, v in facts.items()):
-                taken.add(best.pk)
-                continue  # as it was last night: nothing to write
-            for name, value in facts.items():
-                setattr(best, name, value)
-            best.refreshed_at = now
-            best.save()
-            taken.add(best.pk)
-            HotspotCase.objects.filter(hotspot=best).exclude(petition_id__in=ids).delete()
-            HotspotCase.objects.bulk_create(
-                [HotspotCase(hotspot=best, petition_id=case[0], received_at=case[5]) for case in cases],
-                ignore_conflicts=True,
-            )
-    ended = [h.pk for h in stored if h.pk not in taken and h.active]
-    if ended:
-        Hotspot.objects.filter(pk__in=ended).update(active=False, refreshed_at=now)
-        result.retired += len(ended)
 
 
 # --- What a viewer sees -------------------------------------------------------------------------
