@@ -117,7 +117,8 @@ def table_by_heading(doc) -> dict[str, list[list[str]]]:
 def test_the_monthly_report_downloads_as_a_word_document(client, world, march, django_assert_num_queries):
     supervisor = world.users["supervisor"]
     client.force_login(supervisor)
-    with time_machine.travel(NOW, tick=False), django_assert_num_queries(10):
+    # 10 for the report, 8 for the month's unit ranking (the supervisor watches the county).
+    with time_machine.travel(NOW, tick=False), django_assert_num_queries(18):
         response = client.get(URL, {"month": "2025-03", "region": COUNTY})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -159,6 +160,19 @@ def test_the_monthly_report_downloads_as_a_word_document(client, world, march, d
         ["东镇", "5", "0", "0.0"],
         ["西镇", "2", "0", "0.0"],
     ]
+    # The month's unit ranking, as the page shows it.
+    ranking = tables[zh("Unit assessment")]
+    assert ranking[0][:3] == [zh("Rank"), zh("Unit"), zh("cases received")]
+    # 东镇's centre holds the month's seven cases: none decided by its acceptance deadline in
+    # this fixture (0/7), 3 of 4 answered on time, 2 of 2 rated satisfied; the composite weighs
+    # the rates that have a count: (0 × 20 + 75 × 25 + 100 × 30) ÷ (20 + 25 + 30) = 65.0.
+    east = next(row for row in ranking if row[1].startswith("东镇群众诉求中心"))
+    assert east == ["1/2", "东镇群众诉求中心（乡镇 · 乡镇群众诉求中心）", "7", "0.0% (0/7)", "—"] + [
+        "75.0% (3/4)",
+        "100.0% (2/2)",
+        "0",
+        "65.0",
+    ]
     # Every table's first row is a header row (repeated on each page), in bold.
     for table in doc.tables:
         first = table.rows[0]
@@ -167,7 +181,7 @@ def test_the_monthly_report_downloads_as_a_word_document(client, world, march, d
 
     # The page shows the same figures and the link to the document (one query more: the
     # staff's bell in the page's header).
-    with time_machine.travel(NOW, tick=False), django_assert_num_queries(11):
+    with time_machine.travel(NOW, tick=False), django_assert_num_queries(19):
         page = client.get("/staff/dashboard/monthly/", {"month": "2025-03", "region": COUNTY}).content.decode()
     assert f'href="{URL}?month=2025-03&amp;region={COUNTY}"' in page
     assert '<tr id="report-closed"><th>已办结</th><td class="num">3 (42.9%)</td></tr>' in page

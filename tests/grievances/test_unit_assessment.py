@@ -352,10 +352,10 @@ def test_the_weights_an_administrator_sets_apply_and_must_add_up(world, august):
     assert (rows["甲县民政局"].composite, rows["东镇群众诉求中心"].composite) == (Decimal("67.22"), Decimal("75.00"))
 
     weights.weight_response = 39
-    with pytest.raises(ValidationError, match="add up to 100"):
+    with pytest.raises(ValidationError, match="之和必须为 100%"):
         weights.full_clean()
     weights.weight_response, weights.penalty_miss = 40, Decimal("11")
-    with pytest.raises(ValidationError, match="between 0 and 10"):
+    with pytest.raises(ValidationError, match="扣分须在 0 到 10 之间"):
         weights.full_clean()
 
 
