@@ -65,9 +65,7 @@ def test_weights_not_making_100_are_a_400_and_nothing_is_saved(world, api, sheet
         {"version": 1, "appraisal_weight": 30, "parts": [{"name": "日常监督检查", "weight": 60}]},
     )
     assert response.status_code == 400
-    assert response.json()["parts"] == [
-        "The weights add up to 90 %, not 100 %: the residents' appraisal 30 % and the other parts 60 %."
-    ]
+    assert response.json()["parts"] == ["各项权重合计为90%，应为100%：群众评议30%，其他各项60%。"]
     sheet.refresh_from_db()
     assert sheet.version == 1 and sheet.parts.count() == 2
 
