@@ -181,6 +181,7 @@ def test_the_form_offers_each_categorys_phrases_in_the_readers_language(client, 
         in html
     )
     assert "停用的说法" not in html
+    assert "{#" not in html and "Tab path" not in html  # the template's comments stay in the template
     land = html.index(f'data-phrases-for="{categories["land"].pk}"')
     assert html.index("宅基地审批") > land  # each phrase under its own category
 
