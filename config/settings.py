@@ -572,6 +572,9 @@ SUQIU_LOOKUP_RATE_PER_ADDRESS = envrate("LOOKUP_RATE_PER_ADDRESS", "100/d")
 SUQIU_LOOKUP_RATE_PER_CASE = envrate("LOOKUP_RATE_PER_CASE", "100/d")
 SUQIU_SUBMIT_RATE_PER_ADDRESS = envstr("SUBMIT_RATE_PER_ADDRESS", "10/h")
 SUQIU_APPRAISAL_ANSWER_RATE_PER_ADDRESS = envstr("APPRAISAL_ANSWER_RATE_PER_ADDRESS", "30/h")
+# The walk-in desk's lookup of a returning resident by phone (petitions/desk.py), per clerk:
+# a day's walk-ins ask a few times each; a clerk sweeping numbers is stopped.
+SUQIU_DESK_LOOKUP_RATE_PER_USER = envstr("DESK_LOOKUP_RATE_PER_USER", "120/h")
 # Behind a proxy, the header that carries the resident's address, e.g. HTTP_X_REAL_IP
 # (set by the proxy, never by the client); unset: REMOTE_ADDR. A request without it is
 # refused with a 400 (config.middleware.ClientAddressMiddleware).

@@ -4,7 +4,15 @@ from django.contrib import admin
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from petitions.models import Category, DeadlineMiss, Escalation, Holiday, NotificationRoute, SupervisionNotice
+from petitions.models import (
+    Category,
+    CommonPhrase,
+    DeadlineMiss,
+    Escalation,
+    Holiday,
+    NotificationRoute,
+    SupervisionNotice,
+)
 
 
 @admin.register(Category)
@@ -25,6 +33,16 @@ class CategoryAdmin(admin.ModelAdmin):
     list_editable = ["is_active", "sort_order"]
     list_filter = ["competent_unit_kind", "confidential", "day_type", "is_active"]
     search_fields = ["code", "name_zh", "name_en"]
+
+
+@admin.register(CommonPhrase)
+class CommonPhraseAdmin(admin.ModelAdmin):
+    list_display = ["text_zh", "text_en", "category", "sort_order", "active"]
+    list_display_links = ["text_zh"]
+    list_editable = ["sort_order", "active"]
+    list_filter = ["category", "active"]
+    search_fields = ["text_zh", "text_en"]
+    list_select_related = ["category"]
 
 
 @admin.register(Holiday)

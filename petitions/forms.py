@@ -12,13 +12,14 @@ from collections.abc import Iterable
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from petitions.models import AccusedPerson, Category, Channel, Disposition, Referral, Satisfaction
+from petitions.selectors.desk import common_phrases, intake_prefixes
 from petitions.services import MAX_ATTACHMENTS
-from stations import codes
 from stations.models import Region, Unit
 
 
@@ -128,15 +129,8 @@ class MultipleFileField(forms.FileField):
 def intake_villages(units: Iterable[Unit]) -> list[Region]:
     """The villages an intake unit registers for: a village desk serves its township's
     villages (its own preselected), a township or county centre the villages under it."""
-    prefixes = set()
-    for unit in units:
-        region = unit.region
-        if region.level == Region.Level.VILLAGE:
-            prefixes.add(region.code[: codes.PREFIX_LENGTH["township"]])
-        else:
-            prefixes.add(region.prefix)
     villages = Region.objects.none()
-    for prefix in prefixes:
+    for prefix in intake_prefixes(units):
         villages |= Region.objects.within(prefix).filter(level=Region.Level.VILLAGE)
     return list(villages.select_related("parent").order_by("code"))
 
@@ -208,6 +202,20 @@ class IntakeForm(forms.Form):
         self.fields["complainant_name"].widget.attrs.update(autofocus=True, autocomplete="off")
         self.fields["complainant_phone"].widget.attrs.update(inputmode="tel", autocomplete="off")
         self.fields["complainant_id_number"].widget.attrs.update(autocomplete="off")
+        # A phone number the desks have seen offers the person's name and open cases
+        # (`petitions.desk.returning`); without JavaScript the clerk types as before.
+        self.fields["complainant_phone"].widget.attrs.update(
+            {
+                "hx-get": reverse_lazy("petitions:returning"),
+                "hx-trigger": "input changed delay:400ms",
+                "hx-target": "#returning",
+                "hx-swap": "innerHTML",
+                "aria-controls": "returning",
+            }
+        )
+        self.fields["category"].widget.attrs["data-phrase-category"] = ""
+        # The categories' common phrases (常用语), shown with the category chosen.
+        self.phrases = common_phrases()
 
     def focus_first_error(self) -> None:
         """After a refusal the cursor goes to the first field to correct, not back to the top."""

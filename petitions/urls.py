@@ -3,11 +3,12 @@ notifications, under /staff/."""
 
 from django.urls import path
 
-from petitions import views
+from petitions import desk, views
 
 app_name = "petitions"
 urlpatterns = [
     path("intake/", views.intake, name="intake"),
+    path("intake/returning/", desk.returning, name="returning"),
     path("queue/", views.queue, name="queue"),
     path("cases/", views.case_list, name="cases"),
     path("cases/<int:pk>/", views.case_detail, name="case"),

@@ -16,7 +16,7 @@ from petitions.models.case import (
     Status,
     attachment_path,
 )
-from petitions.models.reference import Category, DayType, Holiday
+from petitions.models.reference import Category, CommonPhrase, DayType, Holiday
 from petitions.models.referrals import Referral
 from petitions.models.reports import AccusedPerson, Disposition, PersonOutcome, Recusal
 from petitions.models.supervision import (
@@ -35,6 +35,7 @@ __all__ = [
     "Attachment",
     "Category",
     "Channel",
+    "CommonPhrase",
     "DayType",
     "DeadlineKind",
     "DeadlineMiss",

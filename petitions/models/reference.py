@@ -1,4 +1,4 @@
-"""Reference data of cases: categories and their deadlines, the holiday calendar."""
+"""Reference data of cases: categories and their deadlines, their common phrases, the holiday calendar."""
 
 from __future__ import annotations
 
@@ -110,6 +110,34 @@ class Category(models.Model):
         if language.startswith("zh"):
             return self.name_zh
         return self.name_en or self.name_zh
+
+
+class CommonPhrase(models.Model):
+    """A phrase a desk often writes for a category (常用语), e.g. 村道坑洼、积水: one click on the
+    walk-in form fills the title and the account with it, and the clerk adds the detail.
+    Edited by an administrator."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="phrases", verbose_name=_("category"))
+    text_zh = models.CharField(_("phrase (Chinese)"), max_length=120)
+    text_en = models.CharField(_("phrase (English)"), max_length=120, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("common phrase")
+        verbose_name_plural = _("common phrases")
+        ordering = ["category__sort_order", "sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The phrase in the active language, as `Category.name`."""
+        language = (get_language() or settings.LANGUAGE_CODE).lower()
+        if language.startswith("zh"):
+            return self.text_zh
+        return self.text_en or self.text_zh
 
 
 class Holiday(models.Model):
