@@ -46,7 +46,7 @@
     return;
   }
 
-  // The library (static/vendor/echarts/echarts.custom.min.js, ~190 KB gzipped) is fetched only
+  // The library (static/vendor/echarts/echarts.custom.min.js, ~185 KB gzipped) is fetched only
   // when a chart box comes near the screen: the figures and the table under each chart are the
   // page, readable without it; on a slow link they come first. The script tag names the file.
   var library = document.currentScript && document.currentScript.dataset.echarts;

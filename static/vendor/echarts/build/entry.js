@@ -4,10 +4,10 @@
 // Built by `npm ci && npm run build` (static/vendor/README.md).
 import * as echarts from "echarts/core";
 import {BarChart, LineChart, PieChart} from "echarts/charts";
-import {GridComponent, LegendComponent, TooltipComponent} from "echarts/components";
+import {GridComponent, LegendPlainComponent, TooltipComponent} from "echarts/components";
 import {CanvasRenderer, SVGRenderer} from "echarts/renderers";
 
-echarts.use([PieChart, BarChart, LineChart, GridComponent, TooltipComponent, LegendComponent, CanvasRenderer, SVGRenderer]);
+echarts.use([PieChart, BarChart, LineChart, GridComponent, TooltipComponent, LegendPlainComponent, CanvasRenderer, SVGRenderer]);
 
 // A global, as the full build's (window.echarts); package.json's footer also sets
 // module.exports in Node.
