@@ -1,4 +1,4 @@
-/* The statistics dashboard's charts (ECharts, vendored). The figures come from the
+/* The statistics dashboard's charts (ECharts, a custom build, vendored). The figures come from the
    json_script block #chart-data; each .chart element names its series and kind.
    `chartOption` is also exported for Node (tests/grievances/test_dashboard_charts.py draws
    the pies with ECharts' server-side renderer and reads the labels back). */
@@ -46,17 +46,44 @@
     return;
   }
 
+  // The library (static/vendor/echarts/echarts.custom.min.js, ~185 KB gzipped) is fetched only
+  // when a chart box comes near the screen: the figures and the table under each chart are the
+  // page, readable without it; on a slow link they come first. The script tag names the file.
+  var library = document.currentScript && document.currentScript.dataset.echarts;
+
   function draw() {
     var source = document.getElementById("chart-data");
-    if (!window.echarts || !source) return;
     var data = JSON.parse(source.textContent);
     document.querySelectorAll(".chart[data-chart]").forEach(function (el) {
       echarts.init(el).setOption(chartOption(el.dataset.kind, el.dataset.chart, data));
     });
   }
+
+  var requested = false;
+  function load() {
+    if (requested) return;
+    requested = true;
+    if (window.echarts) { draw(); return; }
+    var script = document.createElement("script");
+    script.src = library;
+    script.onload = draw;
+    document.head.appendChild(script);
+  }
+
+  function start() {
+    var boxes = document.querySelectorAll(".chart[data-chart]");
+    if (!library || !boxes.length || !document.getElementById("chart-data")) return;
+    if (!("IntersectionObserver" in window)) { load(); return; }
+    var watch = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (entry) { return entry.isIntersecting; })) return;
+      watch.disconnect();
+      load();
+    }, {rootMargin: "200px 0px"});
+    boxes.forEach(function (box) { watch.observe(box); });
+  }
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    draw();
+    start();
   }
 })();

@@ -27,7 +27,7 @@ WIDTHS = (288, 313)
 HEIGHT = 300  # .chart[data-kind=pie] in static/css/suqiu.css
 
 DRAW = r"""
-const echarts = require(process.argv[1] + "/static/vendor/echarts/echarts.min.js");
+const echarts = require(process.argv[1] + "/static/vendor/echarts/echarts.custom.min.js");
 const {chartOption} = require(process.argv[1] + "/static/js/dashboard.js");
 const {key, data, width, height} = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const chart = echarts.init(null, null, {renderer: "svg", ssr: true, width: width, height: height});

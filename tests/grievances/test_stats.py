@@ -269,7 +269,7 @@ def test_dashboard_shows_seed_003_with_pinned_queries(client, world, county_year
     assert summary.by_satisfaction["unsatisfied"] == 3
     assert summary.by_satisfaction["satisfied"] == 164
     # ECharts from our own static files, on this page only; drill-down links to the townships.
-    assert "vendor/echarts/echarts.min.js" in page and "cdn" not in page.lower()
+    assert "vendor/echarts/echarts.custom.min.js" in page and "cdn" not in page.lower()
     assert f"?region={world.region('东镇').code}" in page
     assert "vendor/echarts" not in client.get("/staff/cases/").content.decode()
     # The nav offers the dashboard to the supervisor, not to a resident-facing nobody.
