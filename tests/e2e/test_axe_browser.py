@@ -200,6 +200,19 @@ def violations(page) -> list[dict]:
     return [v for v in found if v["impact"] in BLOCKING]
 
 
+def broken_references(page) -> list[str]:
+    """Elements whose aria-describedby / -labelledby / -controls name an id the page lacks (axe
+    leaves these "to review", not violations; Django points each field with help text at
+    `<id>_helptext`, which the template must render)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll("[aria-describedby], [aria-labelledby], [aria-controls]")]
+            .flatMap((el) => ["aria-describedby", "aria-labelledby", "aria-controls"]
+                .flatMap((name) => (el.getAttribute(name) || "").split(/\\s+/).filter(Boolean)
+                    .filter((id) => !document.getElementById(id))
+                    .map((id) => `${el.id || el.tagName.toLowerCase()} ${name}=${id}`)))"""
+    )
+
+
 def readable(found: list[dict]) -> str:
     return "\n" + "\n".join(
         f"  {v['id']} ({v['impact']}): {v['help']}\n" + "".join(f"    {t}\n" for t in v["targets"][:10]) for v in found
@@ -230,3 +243,5 @@ def test_no_serious_or_critical_accessibility_violation(site, contexts, name, mo
     _open(page, site, name, STAFF[name] if staff else PUBLIC[name], language, elder)
     found = violations(page)
     assert found == [], f"{name} [{mode}] {page.url}:{readable(found)}"
+    missing = broken_references(page)
+    assert missing == [], f"{name} [{mode}] {page.url}: references to no element: {missing}"
