@@ -115,6 +115,11 @@ def _clear_cache():
 
 @pytest.fixture
 def world(db) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """The cast, for fixtures of a wider scope than one test (tests/e2e/test_axe_browser.py)."""
     regions_import(rows=[RegionRow(i, code, name) for i, (code, name) in enumerate(WORLD_REGIONS, 1)])
     regions = {r.name: r for r in Region.objects.all()}
     r = regions
@@ -179,6 +184,10 @@ def api(client):
 @pytest.fixture
 def categories(db):
     """The nine categories the data migration loads (reloaded after a transactional flush)."""
+    return load_categories()
+
+
+def load_categories() -> dict:
     import importlib
     from types import SimpleNamespace
 
