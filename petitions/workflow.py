@@ -131,7 +131,7 @@ VERBS: dict[str, Verb] = {
             guards=[Guard.NOT_HANDED_ON],
             label=_("Settle on the spot"), phrase=pgettext_lazy("case action", "settle on the spot"),
             done=_("The case is settled and closed."),
-            summary=_("Settle on the spot"), help=_("A small matter, registered and closed in one step."),
+            summary=pgettext_lazy("API summary", "Settle on the spot"), help=_("A small matter, registered and closed in one step."),
         ),
         _verb(
             "assign", HANDLING, {H}, "petition_assign", ["unit", "co_units", "note"], "AssignForm", "AssignInput",
@@ -149,7 +149,7 @@ VERBS: dict[str, Verb] = {
             "HandDownInput",
             label=_("Hand down"), phrase=pgettext_lazy("case action", "hand down"),
             done=_("The case is handed down; the unit below reports the result by the due date."),
-            summary=_("Hand down"),
+            summary=pgettext_lazy("API summary", "Hand down"),
             help=_(
                 "To a unit below yours, with instructions and the day the result is due (a working day; "
                 "15 working days when not given). A referral records it."
@@ -160,7 +160,7 @@ VERBS: dict[str, Verb] = {
             "refer-up", HELD, {H}, "petition_refer_up", ["unit", "reason"], "ReferUpForm", "ReferUpInput",
             label=_("Refer up"), phrase=pgettext_lazy("case action", "refer up"),
             done=_("The case is referred up."),
-            summary=_("Refer up"), help=_("Beyond this level's remit: to a unit above, with the reason."),
+            summary=pgettext_lazy("API summary", "Refer up"), help=_("Beyond this level's remit: to a unit above, with the reason."),
             needs_units=True, units="units_above",
         ),
         _verb(
@@ -222,7 +222,7 @@ VERBS: dict[str, Verb] = {
             ["kind", "sanctioned_count", "sanction_kind", "note", "people"], "DisposeForm", "DisposeInput",
             label=_("Record the disposition"), phrase=_("record a disposition for"),
             done=_("The disposition is recorded."),
-            summary=_("Record the disposition"), help=_("The commission holding the case only."),
+            summary=pgettext_lazy("API summary", "Record the disposition"), help=_("The commission holding the case only."),
             refused=_("Only the commission holding the case may record its disposition."), primary=True,
         ),
         _verb(
