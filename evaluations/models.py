@@ -312,7 +312,7 @@ class AppraisalEvent(models.Model):
     """The audit trail of an appraisal (评议记录): who did what, when, written by the service."""
 
     class Verb(models.TextChoices):
-        CREATED = "created", _("Created")
+        CREATED = "created", pgettext_lazy("event", "Created")
         SETTINGS = "settings", _("Weights and thresholds changed")
         OPENED = "opened", _("Opened")
         SCORING = "scoring", _("Scoring started")

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeData, SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from petitions.masking import CONFIDENTIAL
@@ -231,7 +231,7 @@ CASE_ROWS: HtmlRows[Petition, _CasePage] = HtmlRows(
                 page.overdue if page.late(p) else "",
             ),
         ),
-        Column(_("Holding unit"), "<td>{}</td>", lambda p, page: p.holder_unit.name),
+        Column(pgettext_lazy("now", "Holding unit"), "<td>{}</td>", lambda p, page: p.holder_unit.name),
         Column(_("Registered at"), '<td class="nowrap">{}</td>', lambda p, page: page.day(p.created_at)),
         Column(_("Deadline"), '<td class="nowrap">{}</td>', lambda p, page: page.day(p.current_due_at)),
     ],
