@@ -104,7 +104,7 @@ def _id(value) -> int:
 
 
 @extend_schema_view(
-    list=extend_schema(summary=_("Appraisal campaigns (民主评议) in your view"), tags=TAG),
+    list=extend_schema(summary=_("Appraisal campaigns in your view"), tags=TAG),
     retrieve=extend_schema(summary=_("One appraisal campaign"), responses={200: CampaignSerializer, 404: _NOT_FOUND}),
     create=extend_schema(
         summary=_("Set up a campaign (draft)"),
@@ -209,7 +209,7 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
     # --- A station ---------------------------------------------------------------------------
 
     @_verb(
-        _("Publish a station's commitments (公开承诺)"),
+        _("Publish a station's commitments"),
         CommitmentsInput,
         StationSerializer,
         _(
@@ -226,7 +226,7 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         return self._station_now(campaign, station_id)
 
     @_verb(
-        _("Enter a station's hearing score (听证评议)"),
+        _("Enter a station's hearing score"),
         HearingInput,
         StationSerializer,
         _(
@@ -244,7 +244,7 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         return self._station_now(campaign, station_id)
 
     @_verb(
-        _("Veto a station (一票否决)"),
+        _("Veto a station"),
         VetoInput,
         StationSerializer,
         _(
@@ -262,7 +262,7 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         return self._station_now(campaign, station_id)
 
     @_verb(
-        _("Upload a station's self-inspection report (自查自纠)"),
+        _("Upload a station's self-inspection report"),
         {"multipart/form-data": ReportInput},
         ReportSerializer,
         _("By the station itself or the commission, in draft or open. Each upload adds a report."),
@@ -321,7 +321,7 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(RectificationSerializer(selectors.rectifications(campaign), many=True).data)
 
     @_verb(
-        _("Add a rectification item (整改事项)"),
+        _("Add a rectification item"),
         RectificationInput,
         RectificationSerializer,
         _(
@@ -357,7 +357,7 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
 
     # --- Reading -----------------------------------------------------------------------------
 
-    @_read(_("The campaign's audit trail (评议记录)"), AppraisalEventSerializer(many=True), _("Newest first."))
+    @_read(_("The campaign's audit trail"), AppraisalEventSerializer(many=True), _("Newest first."))
     @action(detail=True, methods=["get"], url_path="events", pagination_class=None)
     def events(self, request: Request, pk=None) -> Response:
         campaign = self._campaign(pk)

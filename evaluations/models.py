@@ -24,19 +24,19 @@ SCORE_RANGE = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 class Band(models.TextChoices):
     """The result band of a station (评议等次)."""
 
-    SATISFIED = "satisfied", _("satisfied unit")
-    BASIC = "basic", _("basically satisfied unit")
-    UNSATISFIED = "unsatisfied", _("unsatisfied unit")
+    SATISFIED = "satisfied", _("Satisfied unit")
+    BASIC = "basic", _("Basically satisfied unit")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied unit")
 
 
 class Campaign(models.Model):
     """One yearly democratic appraisal (民主评议) of the service stations of a region."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", _("draft")
-        OPEN = "open", _("open")
-        SCORING = "scoring", _("scoring")
-        PUBLISHED = "published", _("published")
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", pgettext_lazy("state", "Open")
+        SCORING = "scoring", _("Scoring")
+        PUBLISHED = "published", _("Published")
 
     name = models.CharField(_("name"), max_length=120)
     year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
@@ -273,8 +273,8 @@ class RectificationItem(models.Model):
     """A shortcoming to put right (整改事项), with its owner unit and deadline; chased like a case."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
-        DONE = "done", _("done")
+        OPEN = "open", pgettext_lazy("state", "Open")
+        DONE = "done", pgettext_lazy("state", "Done")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rectifications")
     owner = models.ForeignKey(Unit, verbose_name=_("owner unit"), on_delete=models.PROTECT, related_name="+")
@@ -312,21 +312,21 @@ class AppraisalEvent(models.Model):
     """The audit trail of an appraisal (评议记录): who did what, when, written by the service."""
 
     class Verb(models.TextChoices):
-        CREATED = "created", _("created")
-        SETTINGS = "settings", _("weights and thresholds changed")
-        OPENED = "opened", _("opened")
-        SCORING = "scoring", _("scoring started")
-        PUBLISHED = "published", _("published")
-        STATION_ADDED = "station_added", _("station added")
-        COMMITMENT = "commitment", _("commitment published")
-        QUESTION = "question", _("question added")
-        HEARING = "hearing", _("hearing score entered")
-        REPORT = "report", _("self-inspection report uploaded")
-        SCORED = "scored", _("scores computed")
-        VETOED = "vetoed", _("vetoed")
-        RECTIFICATION = "rectification", _("rectification item added")
-        RECTIFIED = "rectified", _("rectification done")
-        REMINDED = "reminded", _("rectification overdue reminder")
+        CREATED = "created", pgettext_lazy("event", "Created")
+        SETTINGS = "settings", _("Weights and thresholds changed")
+        OPENED = "opened", _("Opened")
+        SCORING = "scoring", _("Scoring started")
+        PUBLISHED = "published", _("Published")
+        STATION_ADDED = "station_added", _("Station added")
+        COMMITMENT = "commitment", _("Commitment published")
+        QUESTION = "question", _("Question added")
+        HEARING = "hearing", _("Hearing score entered")
+        REPORT = "report", _("Self-inspection report uploaded")
+        SCORED = "scored", _("Scores computed")
+        VETOED = "vetoed", _("Vetoed")
+        RECTIFICATION = "rectification", _("Rectification item added")
+        RECTIFIED = "rectified", _("Rectification done")
+        REMINDED = "reminded", _("Rectification overdue reminder")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
@@ -358,8 +358,8 @@ class CadreSheet(models.Model):
     the commission scores, and the residents' appraisal (民主评议) counted at its weight."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", _("draft")
-        FINAL = "final", _("final")
+        DRAFT = "draft", _("Draft")
+        FINAL = "final", _("Final")
 
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
@@ -467,10 +467,10 @@ class CadreSheetEvent(AppendOnly, models.Model):
     append_only_label = "cadre sheet events"
 
     class Verb(models.TextChoices):
-        CREATED = "created", _("sheet created")
-        LAYOUT = "layout", _("parts and weights changed")
-        SCORED = "scored", _("score entered")
-        FINALISED = "finalised", _("sheet made final")
+        CREATED = "created", _("Sheet created")
+        LAYOUT = "layout", _("Parts and weights changed")
+        SCORED = "scored", _("Score entered")
+        FINALISED = "finalised", _("Sheet made final")
 
     sheet = models.ForeignKey(CadreSheet, on_delete=models.PROTECT, related_name="events")
     verb = models.CharField(_("what"), max_length=10, choices=Verb.choices)

@@ -95,7 +95,7 @@ def _require_manager(actor: User, campaign: Campaign) -> None:
 def _require_state(campaign: Campaign, *states: str) -> None:
     if campaign.state not in states:
         raise InvalidState(
-            _("The appraisal is %(state)s: this cannot be done now.") % {"state": campaign.get_state_display()}
+            _("The appraisal is “%(state)s”: this cannot be done now.") % {"state": campaign.get_state_display()}
         )
 
 

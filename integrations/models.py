@@ -22,8 +22,8 @@ RATE_RE = re.compile(r"^(?P<number>[1-9]\d{0,5})/(?P<period>s|sec|second|m|min|m
 class KeyScope(models.TextChoices):
     """What a key may do (权限范围)."""
 
-    READ_STATISTICS = "read_statistics", _("read statistics")
-    SUBMIT_CASES = "submit_cases", _("submit cases")
+    READ_STATISTICS = "read_statistics", _("Read statistics")
+    SUBMIT_CASES = "submit_cases", _("Submit cases")
 
 
 # The channels a system may file cases by: what reaches it (a civic app: online; the 12388

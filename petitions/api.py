@@ -228,7 +228,7 @@ class PetitionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     # --- Timeline and files ----------------------------------------------------------------------
 
     @_verb(
-        _("Reveal the reporter (查看举报人身份)"),
+        _("Reveal the reporter"),
         RevealInput,
         _(
             "A confidential report only: the competent commission sees the reporter and the accused in this "
@@ -369,7 +369,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
         tags=["supervision notices"],
     ),
     create=extend_schema(
-        summary=_("Issue a supervision notice (督办)"),
+        summary=_("Issue a supervision notice"),
         request=NoticeIssueInput,
         responses={201: NoticeSerializer, 400: _FIELD_ERRORS, 403: _NOT_PERMITTED, 404: _NOT_FOUND},
         tags=["supervision notices"],
@@ -454,7 +454,7 @@ def _referral_verb(summary, request_serializer, description):
 
 @extend_schema_view(
     list=extend_schema(
-        summary=_("Referrals (交办单)"),
+        summary=_("Referrals"),
         description=_(
             "The referrals your units sent (direction=sent) or received (direction=received), and those on "
             "cases in the regions you supervise; owing reports due soonest first. overdue=true: reports "
@@ -499,7 +499,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(ReferralSerializer(referral_get_for_user(request.user, pk)).data)
 
     @_referral_verb(
-        _("Report the result (报结)"),
+        _("Report the result"),
         ReferralReportInput,
         _("The unit the case was handed down to reports to the unit that handed it down."),
     )
@@ -508,7 +508,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._decide(request, pk, ReferralReportInput, services.referral_report)
 
     @_referral_verb(
-        _("Accept the report as done (认定办结)"),
+        _("Accept the report as done"),
         ReferralAcceptInput,
         _("The unit that handed the case down accepts the report."),
     )
@@ -517,7 +517,7 @@ class ReferralViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._decide(request, pk, ReferralAcceptInput, services.referral_accept)
 
     @_referral_verb(
-        _("Return for re-handling (退回重办)"),
+        _("Return for re-handling"),
         ReferralReturnInput,
         _("With the reason and a new due date: the case reopens at the unit below."),
     )

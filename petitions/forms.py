@@ -454,7 +454,7 @@ class ReferralFilterForm(forms.Form):
     direction = forms.ChoiceField(
         choices=[("", ""), ("received", "received"), ("sent", "sent")], required=False, widget=forms.HiddenInput
     )
-    status = forms.ChoiceField(label=_("status"), choices=[("", _("any")), *Referral.Status.choices], required=False)
+    status = forms.ChoiceField(label=_("status"), choices=[("", _("Any")), *Referral.Status.choices], required=False)
     overdue = forms.BooleanField(label=_("overdue only"), required=False)
 
 

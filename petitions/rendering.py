@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeData, SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from petitions.masking import CONFIDENTIAL
@@ -209,21 +209,21 @@ CASE_ROWS: HtmlRows[Petition, _CasePage] = HtmlRows(
     lambda p, page: ("is-overdue" if page.late(p) else "", p.pk),
     [
         Column(
-            _("tracking number"),
+            _("Tracking number"),
             '<td class="nowrap"><a href="{}">{}</a></td>',
             lambda p, page: (page.url(p), p.tracking_number),
         ),
         # A shell (a report seen only by the desk that logged it) shows no title.
         Column(
-            _("title"),
+            _("Title"),
             '<td><a href="{}">{}</a></td>',
             lambda p, page: (page.url(p), CONFIDENTIAL if getattr(p, "shell", False) else p.title),
         ),
-        Column(_("category"), "<td>{}</td>", lambda p, page: p.category.name),
-        Column(_("village"), "<td>{}</td>", lambda p, page: p.region.name),
-        Column(_("channel"), "<td>{}</td>", lambda p, page: page.channel_labels.get(p.channel) or p.channel),
+        Column(_("Category"), "<td>{}</td>", lambda p, page: p.category.name),
+        Column(_("Village"), "<td>{}</td>", lambda p, page: p.region.name),
+        Column(_("Channel"), "<td>{}</td>", lambda p, page: page.channel_labels.get(p.channel) or p.channel),
         Column(
-            _("status"),
+            _("Status"),
             '<td><span class="badge status-{}">{}</span>{}</td>',
             lambda p, page: (
                 p.status,
@@ -231,9 +231,9 @@ CASE_ROWS: HtmlRows[Petition, _CasePage] = HtmlRows(
                 page.overdue if page.late(p) else "",
             ),
         ),
-        Column(_("holding unit"), "<td>{}</td>", lambda p, page: p.holder_unit.name),
-        Column(_("registered at"), '<td class="nowrap">{}</td>', lambda p, page: page.day(p.created_at)),
-        Column(_("deadline"), '<td class="nowrap">{}</td>', lambda p, page: page.day(p.current_due_at)),
+        Column(pgettext_lazy("now", "Holding unit"), "<td>{}</td>", lambda p, page: p.holder_unit.name),
+        Column(_("Registered at"), '<td class="nowrap">{}</td>', lambda p, page: page.day(p.created_at)),
+        Column(_("Deadline"), '<td class="nowrap">{}</td>', lambda p, page: page.day(p.current_due_at)),
     ],
 )
 

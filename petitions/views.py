@@ -202,7 +202,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         use_cached_widget(
             fields[name],
             CachedNullBooleanSelect,
-            choices=[("unknown", _("any")), ("true", _("yes")), ("false", _("no"))],
+            choices=[("unknown", _("Any")), ("true", _("Yes")), ("false", _("No"))],
         )
     for name in ("created_after", "created_before"):
         fields[name].widget.input_type = "date"

@@ -118,41 +118,41 @@ VERBS: dict[str, Verb] = {
         _verb(
             "accept", {Status.REGISTERED}, {H}, "petition_accept", ["note"], "NoteOptionalForm", "AcceptInput",
             label=_("Accept"), phrase=pgettext_lazy("case action", "accept"), done=_("The case is accepted."),
-            summary=_("Accept (受理)"), help=_("The handling deadline starts now."), primary=True,
+            summary=_("Accept"), help=_("The handling deadline starts now."), primary=True,
         ),
         _verb(
             "reject", {Status.REGISTERED}, {H}, "petition_reject", ["reason", "guidance"], "RejectForm", "RejectInput",
             label=_("Do not accept"), phrase=pgettext_lazy("case action", "decline"),
             done=_("The case is not accepted; the resident is told where to go instead."),
-            summary=_("Decline (不予受理)"), help=_("With the reason and where the resident should go instead."),
+            summary=_("Decline"), help=_("With the reason and where the resident should go instead."),
         ),
         _verb(
             "settle", {Status.REGISTERED}, {D}, "petition_settle", ["text"], "SettleForm", "SettleInput",
             guards=[Guard.NOT_HANDED_ON],
             label=_("Settle on the spot"), phrase=pgettext_lazy("case action", "settle on the spot"),
             done=_("The case is settled and closed."),
-            summary=_("Settle on the spot (小事不出村)"), help=_("A small matter, registered and closed in one step."),
+            summary=pgettext_lazy("API summary", "Settle on the spot"), help=_("A small matter, registered and closed in one step."),
         ),
         _verb(
             "assign", HANDLING, {H}, "petition_assign", ["unit", "co_units", "note"], "AssignForm", "AssignInput",
             label=_("Assign"), phrase=pgettext_lazy("case action", "assign"), done=_("The case is assigned."),
-            summary=_("Assign (交办)"), help=_("To the lead unit, with optional co-handling units."),
+            summary=_("Assign"), help=_("To the lead unit, with optional co-handling units."),
             needs_units=True, primary=True,
         ),
         _verb(
             "transfer", HANDLING, {H}, "petition_transfer", ["unit", "note"], "TransferForm", "TransferInput",
             label=_("Transfer"), phrase=pgettext_lazy("case action", "transfer"), done=_("The case is transferred."),
-            summary=_("Transfer (转办)"), help=_("To another competent unit."), needs_units=True,
+            summary=_("Transfer"), help=_("To another competent unit."), needs_units=True,
         ),
         _verb(
             "hand-down", HELD, {H}, "petition_hand_down", ["unit", "report_due", "instructions"], "HandDownForm",
             "HandDownInput",
             label=_("Hand down"), phrase=pgettext_lazy("case action", "hand down"),
             done=_("The case is handed down; the unit below reports the result by the due date."),
-            summary=_("Hand down (交办)"),
+            summary=pgettext_lazy("API summary", "Hand down"),
             help=_(
                 "To a unit below yours, with instructions and the day the result is due (a working day; "
-                "15 working days when not given). A referral (交办单) records it."
+                "15 working days when not given). A referral records it."
             ),
             needs_units=True, units="units_below",
         ),
@@ -160,13 +160,13 @@ VERBS: dict[str, Verb] = {
             "refer-up", HELD, {H}, "petition_refer_up", ["unit", "reason"], "ReferUpForm", "ReferUpInput",
             label=_("Refer up"), phrase=pgettext_lazy("case action", "refer up"),
             done=_("The case is referred up."),
-            summary=_("Refer up (上报)"), help=_("Beyond this level's remit: to a unit above, with the reason."),
+            summary=pgettext_lazy("API summary", "Refer up"), help=_("Beyond this level's remit: to a unit above, with the reason."),
             needs_units=True, units="units_above",
         ),
         _verb(
             "reply", ANSWERABLE, {H}, "petition_reply", ["text"], "TextForm", "ReplyInput",
             label=_("Reply"), phrase=pgettext_lazy("case action", "reply"), done=_("The reply is recorded."),
-            summary=_("Reply (答复)"),
+            summary=_("Reply"),
             help=_("The lead unit's reply answers the resident; a co-handling unit's reply is its part of the work."),
             primary=True,
         ),
@@ -174,7 +174,7 @@ VERBS: dict[str, Verb] = {
             "co-reply", {Status.IN_PROGRESS}, {C}, "petition_reply", ["text"], "TextForm", "ReplyInput",
             label=_("Reply as co-handling unit"), phrase=pgettext_lazy("case action", "reply"),
             done=_("Your unit's reply is recorded."),
-            summary=_("Reply (答复)"),
+            summary=_("Reply"),
             help=_("The lead unit's reply answers the resident; a co-handling unit's reply is its part of the work."),
             primary=True, api=False,
         ),
@@ -188,20 +188,20 @@ VERBS: dict[str, Verb] = {
         _verb(
             "close", {Status.REPLIED}, {H, D, S}, "petition_close", ["note"], "NoteOptionalForm", "CloseInput",
             label=_("Close"), phrase=pgettext_lazy("case action", "close"), done=_("The case is closed."),
-            summary=_("Close (办结)"), help=_("A replied case, keeping whatever rating it has."),
+            summary=_("Close"), help=_("A replied case, keeping whatever rating it has."),
         ),
         _verb(
             "return", {Status.IN_PROGRESS}, {H}, "petition_return", ["reason"], "ReasonForm", "ReturnInput",
             label=_("Return"), phrase=pgettext_lazy("case action", "return"),
             done=_("The case is returned to the unit that sent it."),
-            summary=_("Return (退回)"), help=_("Not for this unit: back to the unit that sent it."),
+            summary=_("Return"), help=_("Not for this unit: back to the unit that sent it."),
         ),
         _verb(
             "request-extension", HANDLING, {H}, "petition_request_extension", ["days", "reason"], "ExtensionForm",
             "RequestExtensionInput", guards=[Guard.EXTENSION_OPEN],
             label=_("Ask for more time"), phrase=pgettext_lazy("case action", "request an extension"),
             done=_("The extension request is sent."),
-            summary=_("Ask for more time (延期申请)"), help=_("Once per case; a supervisor decides."),
+            summary=_("Ask for more time"), help=_("Once per case; a supervisor decides."),
         ),
         _verb(
             "approve-extension", ANY_STATE, {X}, "petition_approve_extension", ["note"], "NoteOptionalForm",
@@ -222,13 +222,13 @@ VERBS: dict[str, Verb] = {
             ["kind", "sanctioned_count", "sanction_kind", "note", "people"], "DisposeForm", "DisposeInput",
             label=_("Record the disposition"), phrase=_("record a disposition for"),
             done=_("The disposition is recorded."),
-            summary=_("Record the disposition (处置)"), help=_("The commission holding the case only."),
+            summary=pgettext_lazy("API summary", "Record the disposition"), help=_("The commission holding the case only."),
             refused=_("Only the commission holding the case may record its disposition."), primary=True,
         ),
         _verb(
             "note", OPEN_TO_NOTES, {D, S, C}, "petition_note", ["text", "public"], "NoteForm", "NoteInput",
             label=_("Add a note"), phrase=pgettext_lazy("case action", "add a note"), done=_("The note is added."),
-            summary=_("Note progress (办理情况)"), help=_("Internal unless public is true."),
+            summary=_("Note progress"), help=_("Internal unless public is true."),
         ),
     )
 }  # fmt: skip

@@ -75,7 +75,7 @@ class Region(models.Model):
         max_length=12,
         unique=True,
         validators=[RegexValidator(r"^\d{12}$", _("A division code is exactly 12 digits."))],
-        help_text=_("The 12-digit statistical division code (统计用区划代码)."),
+        help_text=_("The 12-digit statistical division code."),
     )
     name = models.CharField(_("name"), max_length=100)
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
@@ -186,12 +186,12 @@ class Membership(models.Model):
     """A role a staff member holds in a unit (岗位). One person may hold several."""
 
     class Role(models.TextChoices):
-        CLERK = "clerk", _("clerk")
-        HANDLER = "handler", _("handler")
-        SUPERVISOR = "supervisor", _("supervisor")
-        LEADER = "leader", _("leader")
-        OBSERVER = "observer", _("invited observer")
-        ADMIN = "admin", _("administrator")
+        CLERK = "clerk", _("Clerk")
+        HANDLER = "handler", _("Handler")
+        SUPERVISOR = "supervisor", _("Supervisor")
+        LEADER = "leader", _("Leader")
+        OBSERVER = "observer", _("Invited observer")
+        ADMIN = "admin", _("Administrator")
 
     user = models.ForeignKey(User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="memberships")
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="memberships")
@@ -226,8 +226,8 @@ class MembershipEvent(AppendOnly, models.Model):
     append_only_label = "role changes"
 
     class Verb(models.TextChoices):
-        GRANTED = "granted", _("granted")
-        REVOKED = "revoked", _("revoked")
+        GRANTED = "granted", _("Granted")
+        REVOKED = "revoked", _("Revoked")
 
     actor = models.ForeignKey(
         User,
@@ -261,9 +261,9 @@ class ReceptionSlot(models.Model):
     (值班), or the market days (赶集日) when cadres receive at the market town."""
 
     class Frequency(models.TextChoices):
-        MONTHLY = "monthly", _("on these days of every month")
-        MARKET = "market", _("on market days (dates ending in these digits)")
-        WORKING_DAYS = "working_days", _("every working day")
+        MONTHLY = "monthly", _("On these days of every month")
+        MARKET = "market", _("On market days (dates ending in these digits)")
+        WORKING_DAYS = "working_days", _("Every working day")
 
     region = models.ForeignKey(
         Region,

@@ -47,7 +47,7 @@ def _verb(summary, request):
 
 @extend_schema_view(
     list=extend_schema(
-        summary=_("Cadre assessment sheets (干部考核表)"),
+        summary=_("Cadre assessment sheets"),
         parameters=[OpenApiParameter("year", int, description=_("Only the sheets of this year."))],
         responses=SheetSerializer(many=True),
         tags=TAGS,

@@ -209,7 +209,7 @@ class PublicReviewView(PublicProofView):
     input_serializer = ReviewInputPublic
 
     @extend_schema(
-        summary=gettext_lazy("Ask for a review (复查)"),
+        summary=gettext_lazy("Ask for a review"),
         description=gettext_lazy("Within the window after a reply rated unsatisfied; the level above reviews it."),
         request=ReviewInputPublic,
         responses={200: PublicCaseSerializer, 400: _FIELD_ERRORS, 404: _NO_MATCH, 409: _CONFLICT, 429: _THROTTLED},

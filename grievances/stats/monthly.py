@@ -25,7 +25,7 @@ def level_label(level: str):
 def satisfaction_label(value: str):
     """A satisfaction row's label; "" (no rating yet) is `not rated`, which is another thing
     than `no_response` (closed because the resident did not rate in time)."""
-    return Satisfaction(value).label if value in Satisfaction.values else _("not rated")
+    return Satisfaction(value).label if value in Satisfaction.values else _("Not rated")
 
 
 def report_month(raw: str | None, today: date) -> tuple[date, date]:
@@ -91,42 +91,42 @@ class MonthlyReport:
         s, late = self.summary, self.summary.late_registration
         late_text = rate_text(late["late"], late["late_rate"])
         if late["median_days"] is not None:
-            median, mean = _("median days late"), _("mean days late")
+            median, mean = _("Median days late"), _("Mean days late")
             late_text += f" · {median} {late['median_days']} · {mean} {late['mean_days']}"
         return [
-            ("total", _("cases received"), str(s.total)),
-            ("closed", _("closed"), rate_text(s.closed, s.closure_rate)),
+            ("total", _("Cases received"), str(s.total)),
+            ("closed", _("Closed"), rate_text(s.closed, s.closure_rate)),
             (
                 "on-time",
-                _("on-time reply rate"),
+                _("On-time reply rate"),
                 f"{s.on_time}/{s.answered}" + (f" ({s.on_time_rate}%)" if s.on_time_rate is not None else ""),
             ),
-            ("repeats", _("repeat petitions"), str(s.repeats)),
+            ("repeats", _("Repeat petitions"), str(s.repeats)),
             ("late", _("Registered late"), late_text),
         ]
 
     def tables(self) -> list[ReportTable]:
         """The tables below the figures, as the page lists them."""
-        cases = _("cases")
+        cases = _("Number of cases")
         tables = [
             ReportTable(
                 "figures", "", [_("Figure"), _("Value")], [[label, value] for _k, label, value in self.figures]
             ),
-            ReportTable("levels", _("By level"), [_("level"), cases], [list(row) for row in self.levels]),
-            ReportTable("categories", _("By category"), [_("category"), cases], [list(row) for row in self.categories]),
-            ReportTable("statuses", _("By status"), [_("status"), cases], [list(row) for row in self.statuses]),
+            ReportTable("levels", _("By level"), [_("Level"), cases], [list(row) for row in self.levels]),
+            ReportTable("categories", _("By category"), [_("Category"), cases], [list(row) for row in self.categories]),
+            ReportTable("statuses", _("By status"), [_("Status"), cases], [list(row) for row in self.statuses]),
             ReportTable(
-                "satisfactions", _("By satisfaction"), [_("satisfaction"), cases], [list(r) for r in self.satisfactions]
+                "satisfactions", _("By satisfaction"), [_("Satisfaction"), cases], [list(r) for r in self.satisfactions]
             ),
-            ReportTable("channels", _("By channel"), [_("channel"), cases], [list(row) for row in self.channels]),
-            ReportTable("sources", _("By source"), [_("source"), cases], [list(row) for row in self.sources]),
+            ReportTable("channels", _("By channel"), [_("Channel"), cases], [list(row) for row in self.channels]),
+            ReportTable("sources", _("By source"), [_("Source"), cases], [list(row) for row in self.sources]),
         ]
         if self.summary.by_child_region:
             tables.append(
                 ReportTable(
                     "regions",
                     _("By region"),
-                    [_("Region"), _("cases received"), _("Registered late"), _("median days late")],
+                    [_("Region"), _("Cases received"), _("Registered late"), _("Median days late")],
                     [
                         [
                             child["name"],
@@ -148,7 +148,7 @@ class MonthlyReport:
         def rate(value, part, whole):
             return f"{value}% ({part}/{whole})" if value is not None else "—"
 
-        headers = [_("Rank"), _("Unit"), _("cases received"), _("Response rate"), _("Resolution rate")]
+        headers = [_("Rank"), _("Unit"), _("Cases received"), _("Response rate"), _("Resolution rate")]
         headers += [_("On-time rate"), _("Satisfaction rate"), _("Deadlines missed"), _("Composite")]
         rows = [
             [

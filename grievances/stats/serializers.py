@@ -115,7 +115,7 @@ class CommissionStatsSerializer(serializers.Serializer):
     received = serializers.IntegerField(help_text=gettext_lazy("Reports against officials registered in the period."))
     closed = serializers.IntegerField(
         help_text=gettext_lazy(
-            "Closed (办结): disposed of, and every person the report names has a final outcome "
+            "Closed: disposed of, and every person the report names has a final outcome "
             "(preliminary verification is not one)."
         )
     )

@@ -18,47 +18,47 @@ from stations.models import Unit
 class Channel(models.TextChoices):
     """How the grievance reached us (来源渠道)."""
 
-    VISIT = "visit", _("visit")
-    LETTER = "letter", _("letter")
-    PHONE = "phone", _("phone")
+    VISIT = "visit", _("Visit")
+    LETTER = "letter", _("Letter")
+    PHONE = "phone", _("Phone")
     HOTLINE = "hotline", _("12388 hotline")
-    ONLINE = "online", _("online")
-    BOX = "box", _("complaint box")
-    OUTREACH = "outreach", _("cadre outreach visit")
-    REFERRAL = "referral", _("referred from above")
+    ONLINE = "online", _("Online")
+    BOX = "box", _("Complaint box")
+    OUTREACH = "outreach", _("Cadre outreach visit")
+    REFERRAL = "referral", _("Referred from above")
 
 
 class Source(models.TextChoices):
     """Where a case came from, as the county counts it (来源): taken in by the county's own
     desks, handed down by the city or the province, or passed up from below (上报)."""
 
-    OWN = "own", _("own intake")
-    CITY = "city", _("handed down by the city")
-    PROVINCE = "province", _("handed down by the province")
-    REFERRED_UP = "referred_up", _("referred up from below")
+    OWN = "own", _("Own intake")
+    CITY = "city", _("Handed down by the city")
+    PROVINCE = "province", _("Handed down by the province")
+    REFERRED_UP = "referred_up", _("Referred up from below")
 
 
 class Status(models.TextChoices):
     """Where the case stands (办理状态)."""
 
-    REGISTERED = "registered", _("registered")
-    ACCEPTED = "accepted", _("accepted")
-    REJECTED = "rejected", _("not accepted")
-    IN_PROGRESS = "in_progress", _("in progress")
-    REPLIED = "replied", _("replied")
-    UNDER_REVIEW = "under_review", _("under review")
-    CLOSED = "closed", _("closed")
+    REGISTERED = "registered", _("Registered")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Not accepted")
+    IN_PROGRESS = "in_progress", _("In progress")
+    REPLIED = "replied", _("Replied")
+    UNDER_REVIEW = "under_review", _("Under review")
+    CLOSED = "closed", _("Closed")
 
 
 class Satisfaction(models.TextChoices):
     """The resident's rating of the reply (满意度)."""
 
-    SATISFIED = "satisfied", _("satisfied")
-    BASICALLY_SATISFIED = "basically_satisfied", _("basically satisfied")
-    UNSATISFIED = "unsatisfied", _("unsatisfied")
+    SATISFIED = "satisfied", _("Satisfied")
+    BASICALLY_SATISFIED = "basically_satisfied", _("Basically satisfied")
+    UNSATISFIED = "unsatisfied", _("Unsatisfied")
     # Closed because the resident did not rate the reply in time (逾期未评价): another row than
     # the cases not rated yet (未评价) in every statistic.
-    NO_RESPONSE = "no_response", _("not rated in time")
+    NO_RESPONSE = "no_response", _("Not rated in time")
 
 
 OPEN_STATUSES = (Status.REGISTERED, Status.ACCEPTED, Status.IN_PROGRESS, Status.UNDER_REVIEW)
@@ -224,8 +224,8 @@ class Assignment(models.Model):
     with its own deadline and reply. Ended assignments stay: they are who held the case."""
 
     class Role(models.TextChoices):
-        LEAD = "lead", _("lead unit")
-        CO = "co", _("co-handling unit")
+        LEAD = "lead", _("Lead unit")
+        CO = "co", _("Co-handling unit")
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="assignments")
     unit = models.ForeignKey(
@@ -266,9 +266,9 @@ class ExtensionRequest(models.Model):
     """A request to extend the handling deadline (延期申请), approved or refused by a supervisor."""
 
     class State(models.TextChoices):
-        PENDING = "pending", _("pending")
-        APPROVED = "approved", _("approved")
-        REFUSED = "refused", _("refused")
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="extension_requests")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
@@ -310,37 +310,37 @@ class PetitionEvent(AppendOnly, models.Model):
     append_only_label = "case events"
 
     class Verb(models.TextChoices):
-        REGISTERED = "registered", _("registered")
-        ACCEPTED = "accepted", _("accepted")
-        REJECTED = "rejected", _("not accepted")
-        ASSIGNED = "assigned", _("assigned")
-        TRANSFERRED = "transferred", _("transferred")
-        RETURNED = "returned", _("returned")
-        NOTE = "note", _("note")
-        EXTENSION_REQUESTED = "extension_requested", _("extension requested")
-        EXTENSION_APPROVED = "extension_approved", _("extension approved")
-        EXTENSION_REFUSED = "extension_refused", _("extension refused")
-        CO_REPLIED = "co_replied", _("co-handling unit replied")
-        REPLIED = "replied", _("replied")
-        CLOSED = "closed", _("closed")
-        SETTLED = "settled", _("settled on the spot")
-        RATED = "rated", _("rated")
-        REVIEW_REQUESTED = "review_requested", _("review requested")
-        ATTACHED = "attached", _("file attached")
-        REPEAT = "repeat", _("repeat petition linked")
-        REMINDED = "reminded", _("reminded")
-        ESCALATED = "escalated", _("escalated")
-        SUPERVISED = "supervised", _("supervision notice issued")
-        NOTICE_READ = "notice_read", _("supervision notice opened")
-        NOTICE_ANSWERED = "notice_answered", _("supervision notice answered")
-        REVEALED = "revealed", _("reporter's identity revealed")
-        DISPOSED = "disposed", _("disposition recorded")
-        HANDED_DOWN = "handed_down", _("handed down")
-        REFERRED_UP = "referred_up", _("referred up")
-        REFERRAL_REPORTED = "referral_reported", _("result reported")
-        REFERRAL_ACCEPTED = "referral_accepted", _("report accepted as done")
-        REFERRAL_RETURNED = "referral_returned", _("returned for re-handling")
-        IMPORTED = "imported", _("imported from the county's past records")
+        REGISTERED = "registered", _("Registered")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Not accepted")
+        ASSIGNED = "assigned", _("Assigned")
+        TRANSFERRED = "transferred", _("Transferred")
+        RETURNED = "returned", _("Returned")
+        NOTE = "note", _("Note")
+        EXTENSION_REQUESTED = "extension_requested", _("Extension requested")
+        EXTENSION_APPROVED = "extension_approved", _("Extension approved")
+        EXTENSION_REFUSED = "extension_refused", _("Extension refused")
+        CO_REPLIED = "co_replied", _("Co-handling unit replied")
+        REPLIED = "replied", _("Replied")
+        CLOSED = "closed", _("Closed")
+        SETTLED = "settled", _("Settled on the spot")
+        RATED = "rated", _("Rated")
+        REVIEW_REQUESTED = "review_requested", _("Review requested")
+        ATTACHED = "attached", _("File attached")
+        REPEAT = "repeat", _("Repeat petition linked")
+        REMINDED = "reminded", _("Reminded")
+        ESCALATED = "escalated", _("Escalated")
+        SUPERVISED = "supervised", _("Supervision notice issued")
+        NOTICE_READ = "notice_read", _("Supervision notice opened")
+        NOTICE_ANSWERED = "notice_answered", _("Supervision notice answered")
+        REVEALED = "revealed", _("Reporter's identity revealed")
+        DISPOSED = "disposed", _("Disposition recorded")
+        HANDED_DOWN = "handed_down", _("Handed down")
+        REFERRED_UP = "referred_up", _("Referred up")
+        REFERRAL_REPORTED = "referral_reported", _("Result reported")
+        REFERRAL_ACCEPTED = "referral_accepted", _("Report accepted as done")
+        REFERRAL_RETURNED = "referral_returned", _("Returned for re-handling")
+        IMPORTED = "imported", _("Imported from the county's past records")
 
     # event_petition_time starts with the case: no index of its own.
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="events", db_index=False)

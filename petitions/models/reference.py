@@ -144,12 +144,12 @@ class Holiday(models.Model):
     """A day in the holiday arrangement (节假日安排): a day off, or a weekend day worked in lieu (调休上班)."""
 
     class Kind(models.TextChoices):
-        HOLIDAY = "holiday", _("day off")
-        WORKDAY = "workday", _("working day in lieu")
+        HOLIDAY = "holiday", _("Day off")
+        WORKDAY = "workday", _("Working day in lieu")
 
     class Source(models.TextChoices):
-        LIBRARY = "library", _("holiday library")
-        ADMIN = "admin", _("administrator")
+        LIBRARY = "library", _("Holiday library")
+        ADMIN = "admin", _("Administrator")
 
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from petitions.models.case import Petition
 from stations.models import Unit
@@ -24,10 +25,10 @@ class Referral(models.Model):
     (`parent`); each level reports to the one that handed it down."""
 
     class Status(models.TextChoices):
-        AWAITING_REPORT = "awaiting_report", _("awaiting the report")
-        REPORTED = "reported", _("reported, awaiting a decision")
-        RETURNED = "returned", _("returned for re-handling")
-        ACCEPTED = "accepted", _("accepted as done")
+        AWAITING_REPORT = "awaiting_report", _("Awaiting the report")
+        REPORTED = "reported", _("Reported, awaiting a decision")
+        RETURNED = "returned", _("Returned for re-handling")
+        ACCEPTED = "accepted", pgettext_lazy("referral status", "Accepted as done")
 
     # The statuses in which the unit below owes a report (the chase runs on them).
     OWING = (Status.AWAITING_REPORT, Status.RETURNED)

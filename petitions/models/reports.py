@@ -71,21 +71,21 @@ class Disposition(models.Model):
 
     class Kind(models.TextChoices):
         # In order of weight: a case's kind sums its people's up as the weightiest of them.
-        CLOSED_NO_CASE = "closed_no_case", _("closed (了结)")
-        TALK_REMINDER = "talk_reminder", _("reminding talk (谈话提醒)")
-        WRITTEN_INQUIRY = "written_inquiry", _("written inquiry (函询)")
-        TALK_OR_INQUIRY = "talk_or_inquiry", _("talk or written inquiry (谈话函询)")
-        PRELIMINARY_VERIFICATION = "preliminary_verification", _("preliminary verification (初步核实)")
-        CASE_OPENED = "case_opened", _("case opened for review (立案审查)")
-        TRANSFERRED_TO_JUDICIARY = "transferred_to_judiciary", _("transferred to the judiciary (移送司法机关)")
+        CLOSED_NO_CASE = "closed_no_case", _("Closed, no case opened")
+        TALK_REMINDER = "talk_reminder", _("Reminding talk")
+        WRITTEN_INQUIRY = "written_inquiry", _("Written inquiry")
+        TALK_OR_INQUIRY = "talk_or_inquiry", _("Talk or written inquiry")
+        PRELIMINARY_VERIFICATION = "preliminary_verification", _("Preliminary verification")
+        CASE_OPENED = "case_opened", _("Case opened for review")
+        TRANSFERRED_TO_JUDICIARY = "transferred_to_judiciary", _("Transferred to the judiciary")
 
     class Sanction(models.TextChoices):
-        WARNING = "warning", _("warning (警告)")
-        SERIOUS_WARNING = "serious_warning", _("serious warning (严重警告)")
-        REMOVAL_FROM_POST = "removal_from_post", _("removal from Party posts (撤销党内职务)")
-        PROBATION = "probation", _("probation within the Party (留党察看)")
-        EXPULSION = "expulsion", _("expulsion from the Party (开除党籍)")
-        GOVERNMENT = "government", _("government sanction (政务处分)")
+        WARNING = "warning", _("Warning")
+        SERIOUS_WARNING = "serious_warning", _("Serious warning")
+        REMOVAL_FROM_POST = "removal_from_post", _("Removal from Party posts")
+        PROBATION = "probation", _("Probation within the Party")
+        EXPULSION = "expulsion", _("Expulsion from the Party")
+        GOVERNMENT = "government", _("Government sanction")
 
     # A report is still being handled (正在办理) while a person's latest outcome is one of
     # these: preliminary verification is a step, not an end. Every other outcome disposes.

@@ -26,9 +26,9 @@ class Escalation(models.Model):
     """A case moved up one level because its deadline passed (超期上提): once per case and level."""
 
     class Level(models.TextChoices):
-        TOWNSHIP = "township", _("township intake centre")
-        COUNTY = "county", _("county intake centre")
-        COMMISSION = "commission", _("commission (red supervision notice)")
+        TOWNSHIP = "township", _("Township intake centre")
+        COUNTY = "county", _("County intake centre")
+        COMMISSION = "commission", _("Commission (red supervision notice)")
 
     # escalation_once_per_level starts with the case: no index of its own.
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="escalations", db_index=False)
@@ -88,8 +88,8 @@ class SupervisionNotice(models.Model):
     county) to a unit about a case, with a deadline; the unit opens it and answers in writing."""
 
     class Severity(models.TextChoices):
-        NORMAL = "normal", _("supervision")
-        RED = "red", _("red supervision (overdue past the county)")
+        NORMAL = "normal", _("Supervision")
+        RED = "red", _("Red supervision (overdue past the county)")
 
     petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="notices")
     unit = models.ForeignKey(Unit, verbose_name=_("to unit"), on_delete=models.PROTECT, related_name="notices")
@@ -146,27 +146,27 @@ class NotificationRoute(models.Model):
     """One row of the routing table (通知路由): who hears of which event, and through which channel."""
 
     class Event(models.TextChoices):
-        REMINDED = "reminded", _("deadline near")
-        ESCALATED = "escalated", _("case escalated")
-        RED_NOTICE = "red_notice", _("red supervision notice")
-        NOTICE_ISSUED = "notice_issued", _("supervision notice issued")
-        NOTICE_ANSWERED = "notice_answered", _("supervision notice answered")
-        NOTICE_MISSED = "notice_missed", _("supervision notice unanswered")
-        CO_OVERDUE = "co_overdue", _("co-handling part overdue")
-        EXTENSION_WAITING = "extension_waiting", _("extension request waiting")
-        CLOSED_NO_RESPONSE = "closed_no_response", _("closed without a rating")
+        REMINDED = "reminded", _("Deadline near")
+        ESCALATED = "escalated", _("Case escalated")
+        RED_NOTICE = "red_notice", _("Red supervision notice")
+        NOTICE_ISSUED = "notice_issued", _("Supervision notice issued")
+        NOTICE_ANSWERED = "notice_answered", _("Supervision notice answered")
+        NOTICE_MISSED = "notice_missed", _("Supervision notice unanswered")
+        CO_OVERDUE = "co_overdue", _("Co-handling part overdue")
+        EXTENSION_WAITING = "extension_waiting", _("Extension request waiting")
+        CLOSED_NO_RESPONSE = "closed_no_response", _("Closed without a rating")
 
     class Audience(models.TextChoices):
-        HOLDER_UNIT_STAFF = "holder_unit_staff", _("staff of the unit concerned")
-        SUPERVISORS_OF_REGION = "supervisors_of_region", _("supervisors of the region")
-        INTAKE_DESK = "intake_desk", _("the intake desk")
-        COMMISSION = "commission", _("the county commission")
-        RESIDENT = "resident", _("the resident")
+        HOLDER_UNIT_STAFF = "holder_unit_staff", _("Staff of the unit concerned")
+        SUPERVISORS_OF_REGION = "supervisors_of_region", _("Supervisors of the region")
+        INTAKE_DESK = "intake_desk", _("The intake desk")
+        COMMISSION = "commission", _("The county commission")
+        RESIDENT = "resident", _("The resident")
 
     class Channel(models.TextChoices):
-        IN_APP = "in_app", _("in the portal")
+        IN_APP = "in_app", _("In the portal")
         SMS = "sms", _("SMS")
-        EMAIL = "email", _("e-mail")
+        EMAIL = "email", _("E-mail")
 
     event = models.CharField(_("event"), max_length=24, choices=Event.choices)
     audience = models.CharField(_("audience"), max_length=24, choices=Audience.choices)

@@ -93,7 +93,7 @@ class ReferralVersionedInput(serializers.Serializer):
 
 
 class ReferralReportInput(ReferralVersionedInput):
-    text = serializers.CharField(max_length=5000, help_text=_("The result, as reported to the unit above (报结)."))
+    text = serializers.CharField(max_length=5000, help_text=_("The result, as reported to the unit above."))
 
 
 class ReferralAcceptInput(ReferralVersionedInput):

@@ -139,7 +139,7 @@ def test_the_monthly_report_downloads_as_a_word_document(client, world, march, d
     assert tables[""][0] == [zh("Figure"), zh("Value")]
     assert figures["收到的诉求件数"] == "7"
     assert figures["已办结"] == "3 (42.9%)"
-    assert figures[zh("on-time reply rate")] == "3/4 (75.0%)"
+    assert figures[zh("On-time reply rate")] == "3/4 (75.0%)"
     assert figures["重复件数"] == "0"
     assert tables["按层级"] == [["层级", "件数"], ["县", "1"], ["乡镇", "4"], ["村（社区）", "2"]]
     assert tables["按类别"][:4] == [["诉求类别", "件数"], ["基础设施", "3"], ["土地问题", "2"], ["社会保障", "1"]]
@@ -162,7 +162,7 @@ def test_the_monthly_report_downloads_as_a_word_document(client, world, march, d
     ]
     # The month's unit ranking, as the page shows it.
     ranking = tables[zh("Unit assessment")]
-    assert ranking[0][:3] == [zh("Rank"), zh("Unit"), zh("cases received")]
+    assert ranking[0][:3] == [zh("Rank"), zh("Unit"), zh("Cases received")]
     # 东镇's centre holds the month's seven cases: none decided by its acceptance deadline in
     # this fixture (0/7), 3 of 4 answered on time, 2 of 2 rated satisfied; the composite weighs
     # the rates that have a count: (0 × 20 + 75 × 25 + 100 × 30) ÷ (20 + 25 + 30) = 65.0.

@@ -69,7 +69,7 @@ def test_closed_without_a_rating_and_not_rated_yet_are_two_rows(client, world, m
     """6a: `no_response` (closed because the resident did not rate in time) and the cases not
     rated yet both read 未评价 before; they are two rows with two names, in both languages."""
     with translation.override(language):
-        late, unrated = gettext("not rated in time"), gettext("not rated")
+        late, unrated = gettext("Not rated in time"), gettext("Not rated")
     assert late != unrated
     shown = pages(client, world, language)
     dashboard = json.loads(re.search(r'id="chart-data" type="application/json">(.*?)</script>', shown["dashboard"])[1])
@@ -108,7 +108,7 @@ def test_the_on_time_figure_is_called_a_reply_rate(client, world, march, languag
     """6c: answered on time ÷ answered counts the replied case that is not closed: it is the
     on-time reply rate (按期答复率), not a closure rate (按期办结率)."""
     with translation.override(language):
-        label = gettext("on-time reply rate")
+        label = gettext("On-time reply rate")
     shown = pages(client, world, language)
     assert f"<p>{label} (3/3)</p>" in shown["dashboard"]
     assert f'<tr id="report-on-time"><th>{label}</th><td class="num">3/3 (100.0%)</td></tr>' in shown["monthly"]

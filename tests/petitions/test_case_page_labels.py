@@ -37,16 +37,16 @@ def test_a_case_awaiting_a_decision_shows_its_acceptance_deadline_once_marked_ru
     rows = deadlines(staff_page(client, world.users["handler"], petition))
     due = timezone.localtime(petition.acceptance_due_at).strftime("%Y-%m-%d")
     # Before: 受理期限 and 期限, the same date twice.
-    assert [label for label, date in rows if date == due] == [f"{zh('acceptance due')} {zh('running now')}"]
+    assert [label for label, date in rows if date == due] == [f"{zh('Acceptance due')} {zh('Running now')}"]
 
 
 def test_once_accepted_the_handling_deadline_is_the_one_running(client, world, register):
     petition = register().petition
     petition = petition_accept(petition_id=petition.pk, actor=world.users["handler"])
     rows = dict(deadlines(staff_page(client, world.users["handler"], petition)))
-    assert f"{zh('handling due')} {zh('running now')}" in rows
-    assert zh("acceptance due") in rows and zh("deadline") not in rows
-    assert sum(zh("running now") in label for label in rows) == 1
+    assert f"{zh('Handling due')} {zh('Running now')}" in rows
+    assert zh("Acceptance due") in rows and zh("Deadline") not in rows
+    assert sum(zh("Running now") in label for label in rows) == 1
 
 
 def test_the_resident_sees_one_deadline_while_a_decision_is_awaited(client, world, register):
@@ -55,7 +55,7 @@ def test_the_resident_sees_one_deadline_while_a_decision_is_awaited(client, worl
         "/track/", {"tracking_number": made.petition.tracking_number, "query_code": made.query_code}
     ).content.decode()
     due = timezone.localtime(made.petition.acceptance_due_at).strftime("%Y-%m-%d")
-    assert [label for label, date in deadlines(page) if date == due] == [zh("acceptance due")]
+    assert [label for label, date in deadlines(page) if date == due] == [zh("Acceptance due")]
 
 
 def test_a_unit_that_led_the_case_before_a_transfer_is_not_a_second_lead_unit(client, world, register):
@@ -66,7 +66,7 @@ def test_a_unit_that_led_the_case_before_a_transfer_is_not_a_second_lead_unit(cl
     page = staff_page(client, handler, petition)
     parts = re.search(r'<section class="card" id="parts">(.*?)</section>', page, re.S).group(1)
     badges = re.findall(r'<span class="badge part-[^"]*">([^<]*)</span>', parts)
-    assert sorted(badges) == sorted([zh("lead unit"), zh("former lead unit")])
+    assert sorted(badges) == sorted([zh("Lead unit"), zh("Former lead unit")])
 
 
 def test_a_public_step_with_an_internal_note_says_the_note_is_not_shown(client, world, register):
@@ -75,8 +75,8 @@ def test_a_public_step_with_an_internal_note_says_the_note_is_not_shown(client, 
     petition_accept(petition_id=petition.pk, actor=handler, note="内部：先联系村委核实")
     page = staff_page(client, handler, petition)
     accepted = re.search(r'<li class="event verb-accepted public".*?</li>', page, re.S).group(0)
-    assert zh("shown to the resident") in accepted
-    assert zh("the resident sees the step, not its note") in accepted
+    assert zh("Shown to the resident") in accepted
+    assert zh("The resident sees the step, not its note") in accepted
     # The registration step has no note: nothing to say.
     registered = re.search(r'<li class="event verb-registered public".*?</li>', page, re.S).group(0)
-    assert zh("the resident sees the step, not its note") not in registered
+    assert zh("The resident sees the step, not its note") not in registered
