@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("petitions", "0019_hotspot_notifications"),
+        ("petitions", "0020_common_phrases"),
     ]
 
     operations = [
