@@ -113,10 +113,12 @@ STATUS_WORDS = {
 def _satisfaction_words() -> dict[str, str]:
     # The words ledgers use for a reply nobody rated, besides the label.
     words = {"": "", **dict.fromkeys(("no response", "未评价", "逾期未评价"), Satisfaction.NO_RESPONSE)}
+    # The labels in both languages, whichever the person importing reads the site in.
     for value, label in Satisfaction.choices:
-        words[value] = words[str(label).lower()] = value
-        with translation.override("zh-hans"):
-            words[str(label)] = value
+        words[value] = value
+        for language in ("en", "zh-hans"):
+            with translation.override(language):
+                words[str(label)] = words[str(label).lower()] = value
     return words
 
 

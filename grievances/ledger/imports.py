@@ -177,11 +177,12 @@ class Lookups:
                 if key:
                     self.categories[key.strip().lower()] = category
         self.channels: dict[str, str] = dict(CHANNEL_WORDS)
+        # The labels in both languages, whichever the person importing reads the site in.
         for value, label in Channel.choices:
             self.channels[value] = value
-            self.channels[str(label).lower()] = value
-            with translation.override("zh-hans"):
-                self.channels[str(label)] = value
+            for language in ("en", "zh-hans"):
+                with translation.override(language):
+                    self.channels[str(label)] = self.channels[str(label).lower()] = value
         self.villages: dict[str, Region] = {}
 
     def load_villages(self, wanted: Iterable[str]) -> None:

@@ -113,5 +113,19 @@ def test_the_on_time_figure_is_called_a_reply_rate(client, world, march, languag
     assert f"<p>{label} (3/3)</p>" in shown["dashboard"]
     assert f'<tr id="report-on-time"><th>{label}</th><td class="num">3/3 (100.0%)</td></tr>' in shown["monthly"]
     assert '<tr id="report-closed"><th>' in shown["monthly"] and "2 (40.0%)</td>" in shown["monthly"]
+    # No figure of replies reads as a closure rate ("按期办结率 5/5"); the unit assessment's own
+    # resolution rate (按期办结率: closed by the deadline) is another figure, in its own table.
     for html in shown.values():
-        assert "按期办结率" not in html
+        assert not re.search(r"按期办结率[^<]{0,3}\(?\d+/\d+", html)
+        assert not re.search(r"<th>按期办结率</th><td", html)
+
+
+def test_the_ledgers_words_do_not_depend_on_the_language_of_the_session():
+    """A ledger saying "not rated in time" (or 逾期未评价) imports the same in a Chinese session
+    as in an English one: the words were the labels of whatever language was active."""
+    with translation.override("zh-hans"):
+        chinese = _satisfaction_words()
+    with translation.override("en"):
+        english = _satisfaction_words()
+    assert chinese == english
+    assert chinese["not rated in time"] == chinese["逾期未评价"] == "no_response"
