@@ -42,21 +42,13 @@ from evaluations.serializers import (
     VetoInput,
     WeightsInput,
 )
+from petitions.api import _FIELD_ERRORS
 from petitions.serializers import ErrorSerializer
 
 TAG = ["appraisals"]
 
 # --- The error shapes, for the schema ----------------------------------------------------------
 
-_FIELD_ERRORS = OpenApiResponse(
-    response={
-        "type": "object",
-        "properties": {"detail": {"type": "string"}, "code": {"type": "string", "enum": ["invalid", "parse_error"]}},
-        "required": ["detail", "code"],
-        "additionalProperties": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
-    },
-    description=_("Bad input: nothing was saved. The messages are keyed by field."),
-)
 _NOT_PERMITTED = OpenApiResponse(
     ErrorSerializer, description=_("You may see the campaign but not take this action (code not_permitted).")
 )

@@ -26,8 +26,7 @@ from petitions.models import (
     SupervisionNotice,
 )
 from stations.models import Region, Unit, User
-from stations.otp import two_factor_due
-from tests.otp import code_for, confirmed_device
+from tests.e2e.test_intake_browser import sign_in
 from tests.petitions.conftest import load_notification_routes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -94,20 +93,6 @@ def lower_case_labels(labels: list[list[str]]) -> list[str]:
         if first[0].islower() and first.rstrip(".,:;)") not in LOWER_CASE_UNITS:
             bad.append(f"{kind}: {text}")
     return bad
-
-
-def sign_in_english(page, live_server, username: str, password: str) -> None:
-    user = User.objects.get(username=username)
-    device = confirmed_device(user) if two_factor_due(user) else None
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    if device is not None:
-        page.wait_for_url(re.compile(r"/accounts/security/two-factor/"))
-        page.locator("input[name=otp_token]").fill(code_for(device))
-        page.locator("#two-factor-verify button.primary").click()
-    page.wait_for_url(re.compile(r"/staff/$"))
 
 
 @pytest.fixture
@@ -202,7 +187,7 @@ def test_the_main_pages_in_english_show_english_only(live_server, world, cases, 
     check(resident, "sign-in")
 
     handler = english()
-    sign_in_english(handler, live_server, "handler", password)
+    sign_in(handler, live_server, "handler", password, english=True)
     check(handler, "workbench")
     for name, path in [
         ("intake", "/staff/intake/"),
@@ -218,7 +203,7 @@ def test_the_main_pages_in_english_show_english_only(live_server, world, cases, 
         check(handler, name)
 
     supervisor = english()
-    sign_in_english(supervisor, live_server, "supervisor", password)
+    sign_in(supervisor, live_server, "supervisor", password, english=True)
     for name, path in [
         ("commission page", "/staff/dashboard/commission/"),
         ("report against an official", f"/staff/cases/{cases['report'].pk}/"),

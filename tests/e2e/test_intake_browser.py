@@ -15,15 +15,16 @@ from tests.otp import code_for, confirmed_device
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, live_server, username: str, password: str) -> None:
-    """Sign in through the form; staff who owe a second factor type the code their
-    (confirmed) authenticator shows now, computed from the device's key."""
+def sign_in(page, live_server, username: str, password: str, *, english: bool = False) -> None:
+    """Sign in through the form (its words in English when the page is); staff who owe a second
+    factor type the code their (confirmed) authenticator shows now, computed from the device's key."""
     user = User.objects.get(username=username)
     device = confirmed_device(user) if two_factor_due(user) else None
+    name, secret, button = ("Username", "Password", "Sign in") if english else ("用户名", "密码", "登录")
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_label(name).fill(username)
+    page.get_by_label(secret).fill(password)
+    page.get_by_role("button", name=button).click()
     if device is not None:
         page.wait_for_url(re.compile(r"/accounts/security/two-factor/"))
         page.locator("input[name=otp_token]").fill(code_for(device))

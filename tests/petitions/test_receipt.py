@@ -6,22 +6,9 @@ import pytest
 from django.urls import reverse
 
 from petitions.models import Petition
+from tests.petitions.test_pages import walk_in
 
 pytestmark = pytest.mark.django_db
-
-
-def walk_in(world, categories, **overrides):
-    return {
-        "complainant_name": "字红梅",
-        "complainant_phone": "",
-        "category": categories["infrastructure"].pk,
-        "title": "村道塌方",
-        "content": "东一村三组村道雨后塌方，车辆无法通行。",
-        "region": world.region("东一村").pk,
-        "channel": "visit",
-        "intake_unit": world.units["east1_desk"].pk,
-        **overrides,
-    }
 
 
 def test_the_receipt_points_to_the_lookup_under_the_sites_own_address(client, world, categories, settings):
