@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from petitions.models import OPEN_STATUSES, Category, CommonPhrase, Petition
 from petitions.selectors import petitions_visible_to
@@ -49,7 +49,12 @@ class ReturningResident:
 
 
 def _seen_cases(user: User, desks: Iterable[Unit], phone: str) -> QuerySet[Petition]:
+    """The cases the desks may name the resident of: those they took in or hold, the two whose
+    staff see the complainant's name in full (`personal_data_visible`). A case the user sees
+    only as a co-handling unit shows the name masked, so it tells nothing here either."""
+    desks = list(desks)
     return petitions_visible_to(user).filter(
+        Q(intake_unit__in=desks) | Q(holder_unit__in=desks),
         within_q("region_code", intake_prefixes(desks)),
         complainant_phone=phone,
         anonymous=False,

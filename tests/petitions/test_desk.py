@@ -196,3 +196,25 @@ def test_an_administrator_edits_the_phrases(client, world, categories, phrases):
     response = client.get("/admin/petitions/commonphrase/")
     assert response.status_code == 200
     assert "村道坑洼、积水" in response.content.decode()
+
+
+def test_a_case_the_desk_sees_only_as_a_co_handling_unit_names_nobody(client, world, categories, register):
+    """The county centre's clerk sees a case of 东一村 it co-handles, with the complainant's name
+    masked (`personal_data_visible`): the lookup must not give that name in full."""
+    from petitions.services import petition_accept, petition_assign
+    from stations.models import Membership
+    from stations.services import membership_grant
+    from tests.factories import UserFactory
+
+    county_clerk = UserFactory(username="county_clerk")
+    membership_grant(user=county_clerk, unit=world.units["county_centre"], role=Membership.Role.CLERK)
+    case = register(complainant_phone=PHONE).petition
+    handler = world.users["handler"]
+    petition_accept(petition_id=case.pk, actor=handler)
+    petition_assign(
+        petition_id=case.pk, actor=handler, unit=world.units["east_finance"], co_units=[world.units["county_centre"]]
+    )
+
+    unknown = lookup(client, county_clerk, UNKNOWN)
+    co_handled = lookup(client, county_clerk, PHONE)
+    assert co_handled.content == unknown.content and "字红梅" not in co_handled.content.decode()
