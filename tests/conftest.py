@@ -199,6 +199,22 @@ def categories(db):
     return load_categories()
 
 
+def reload_migration_data() -> None:
+    """Write again what the data migrations put in the test database (the categories, the
+    notification routes, the common phrases), after a flush that a module-wide fixture does
+    itself: the tests that run after it expect them, as they are after migrating."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    editor = SimpleNamespace(connection=connection)
+    load_categories()
+    importlib.import_module("petitions.migrations.0005_notification_routes").load_routes(apps, editor)
+    importlib.import_module("petitions.migrations.0020_common_phrases").load_phrases(apps, editor)
+
+
 def load_categories() -> dict:
     import importlib
     from types import SimpleNamespace

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import reload_migration_data
 from tests.e2e.test_intake_browser import sign_in
 from tests.factories import PASSWORD
 
@@ -128,6 +129,9 @@ def site(django_db_setup, django_db_blocker):
         server.stop()
         with django_db_blocker.unblock():
             call_command("flush", interactive=False, verbosity=0)
+            # The rows the data migrations wrote: the tests after this module (which is not
+            # ordered last, as transactional ones are) read them without reloading them.
+            reload_migration_data()
             connections.close_all()
 
 

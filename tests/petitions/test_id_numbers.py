@@ -388,7 +388,9 @@ def _gb11643(first17: str) -> str:
         "99010519491231002",  # in a province that does not exist
     ],
 )
-def test_a_number_whose_check_character_fits_but_whose_date_or_region_cannot_be_is_refused(api, world, first17):
+def test_a_number_whose_check_character_fits_but_whose_date_or_region_cannot_be_is_refused(
+    api, world, categories, first17
+):
     number = _gb11643(first17)
     api.force_authenticate(world.users["clerk"])
     body = {
