@@ -192,7 +192,7 @@ def test_the_export_holds_each_sheet_and_part_with_cells_kept_as_text(world, eng
     response = english.get(reverse("evaluations:cadre_xlsx", args=[2024]))
     book = load_workbook(io.BytesIO(response.content))
     sheets, parts = (list(ws.iter_rows(values_only=True)) for ws in book.worksheets)
-    assert sheets[2][:3] == ("东镇", "东镇财政所", "draft")
+    assert sheets[2][:3] == ("东镇", "东镇财政所", "Draft")
     assert sheets[2][4:7] == (77.78, 30.0, "incomplete")
     assert parts[1][2:] == ("Residents' appraisal", 30.0, 77.78, 23.334)
     assert parts[2][2] == '\'=HYPERLINK("http://x")' and parts[2][4] is None
